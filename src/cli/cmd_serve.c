@@ -1,0 +1,114 @@
+/*
+ * cmd_serve.c - `onepass serve`: the ID service's HTTP server, the mail
+ * outbox worker, until SIGINT or SIGTERM. Shutdown releases in reverse
+ * order of start-up.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "html/render.h"
+#include "http/http.h"
+#include "id/id.h"
+#include "mail/mail.h"
+#include "store/store.h"
+
+/* Blocks the stop signals in this thread (and so in every thread started
+ * after), so sigwait below receives them. */
+static void
+block_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void
+http_config_of(const struct config *cfg, const char *listen,
+	       struct http_config *hc)
+{
+	memset(hc, 0, sizeof(*hc));
+	hc->listen = listen;
+	hc->threads = (int)cfg->server_threads;
+	hc->slow_threads = (int)cfg->server_slow_threads;
+	hc->max_body_bytes = (size_t)cfg->server_max_body_bytes;
+	hc->max_params = (size_t)cfg->server_max_params;
+	hc->trust_proxy = cfg->server_trust_proxy;
+}
+
+int
+cmd_serve(struct onepass *op, int argc, char **argv)
+{
+	const struct config *cfg = op->cfg;
+	struct templates *tmpl = NULL;
+	struct mail_transport tr = { 0 };
+	struct outbox *ob = NULL;
+	struct id_site id;
+	bool id_ready = false;
+	struct http_server *id_srv = NULL;
+	struct http_config hc;
+	struct op_err err = { 0 };
+	sigset_t set;
+	int sig, rc = 1;
+
+	(void)argv;
+	if (argc > 1) {
+		fprintf(stderr, "usage: onepass serve\n");
+		return 2;
+	}
+	block_signals(&set);
+	if (cfg->mail_smtp_url[0] != '\0') {
+		log_warnx("'[mail] smtp_url' is set but this build delivers "
+			  "only into the Maildir");
+		goto out;
+	}
+	if (templates_load(cfg->id_content_dir, &tmpl, &err) != OP_OK) {
+		log_warnx("templates: %s", err.msg);
+		goto out;
+	}
+	if (maildir_transport(cfg->mail_dir, &tr, &err) != OP_OK) {
+		log_warnx("maildir: %s", err.msg);
+		goto out;
+	}
+	if (outbox_start(op, &tr, &ob) != OP_OK) {
+		log_warnx("outbox worker did not start");
+		goto out;
+	}
+	if (cfg->id_listen[0] != '\0') {
+		if (id_site_init(&id, op, tmpl, ob) != OP_OK) {
+			log_warnx("id service: store not ready");
+			goto out;
+		}
+		id_ready = true;
+		http_config_of(cfg, cfg->id_listen, &hc);
+		if (http_server_start(&hc, &id.http, &id_srv, &err) != OP_OK) {
+			log_warnx("id service: %s", err.msg);
+			goto out;
+		}
+		log_info("id service listening on port %d, public url '%s'",
+			 http_server_port(id_srv), cfg->id_public_url);
+	}
+	if (cfg->business_listen[0] != '\0')
+		log_info("business site: not part of this build yet");
+	if (sigwait(&set, &sig) != 0)
+		log_warnx("sigwait failed");
+	log_info("stopping on signal %d", sig);
+	rc = 0;
+out:
+	if (id_srv != NULL)
+		http_server_stop(id_srv);
+	if (id_ready)
+		id_site_release(&id);
+	if (ob != NULL)
+		outbox_stop(ob);
+	if (tr.send != NULL)
+		maildir_transport_release(&tr);
+	templates_free(tmpl);
+	return rc;
+}

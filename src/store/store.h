@@ -1,0 +1,242 @@
+/*
+ * store.h - the only way callers reach data. Records are typed structs;
+ * strings inside records returned by the store are owned by the record
+ * and freed by its *_release() function.
+ *
+ * Connections: each thread that calls the store gets its own connection
+ * (opened on first use, closed at thread exit or store_close), so the
+ * request path takes no global lock. Transactions are per thread:
+ * store_begin/commit/rollback act on the calling thread's connection.
+ *
+ * Lookups distinguish absent (OP_E_NOTFOUND) from broken (OP_E_STORE).
+ * Unique violations return OP_E_EXISTS. E-mail addresses passed to the
+ * store are already canonical (core/email.h).
+ *
+ * Nothing here is SQLite-specific; a PostgreSQL backend implements the same
+ * functions behind the same header.
+ */
+#ifndef STORE_H
+#define STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/onepass.h"
+#include "core/token.h"
+
+struct config;
+struct store;
+
+/*
+ * Opens the store named by cfg (store_path for SQLite), creating the
+ * database and applying every pending migration. Returns a new store,
+ * caller frees with store_close().
+ */
+enum op_rc store_open(const struct config *cfg, struct store **out,
+		      struct op_err *err);
+/* Closes every connection the store opened. No thread may use it after. */
+void store_close(struct store *st);
+/* Schema version after migrations (for `store check` and tests). */
+enum op_rc store_schema_version(struct store *st, int *version_out);
+
+enum op_rc store_begin(struct store *st);
+enum op_rc store_commit(struct store *st);
+/* Never fails from the caller's point of view; logs if it does. */
+void store_rollback(struct store *st);
+
+/* ---- users (IDs) ---- */
+
+struct user {
+	int64_t id;
+	char *sub;		/* stable opaque subject, never the e-mail */
+	char *email;		/* as the person typed it */
+	char *email_canon;	/* canonical, unique */
+	char *pw_hash;		/* argon2id encoded string */
+	bool email_verified;
+	bool disabled;
+	bool needs_reset;	/* too many failures: only a reset unlocks */
+	int failed_logins;	/* consecutive */
+	int64_t last_failed_at;
+	int64_t created_at;
+};
+void user_release(struct user *u);
+
+/* Inserts u (sub, email, email_canon, pw_hash, email_verified,
+ * created_at); sets u->id. OP_E_EXISTS if the address or sub is taken. */
+enum op_rc store_user_create(struct store *st, struct user *u);
+enum op_rc store_user_by_email(struct store *st, const char *email_canon,
+			       struct user *out);
+enum op_rc store_user_by_id(struct store *st, int64_t id, struct user *out);
+enum op_rc store_user_set_password(struct store *st, int64_t id,
+				   const char *pw_hash);
+/* Changes the address; OP_E_EXISTS if another user has it. Marks it
+ * verified (an address change only takes effect once verified). */
+enum op_rc store_user_set_email(struct store *st, int64_t id,
+				const char *email, const char *email_canon);
+enum op_rc store_user_set_verified(struct store *st, int64_t id);
+enum op_rc store_user_set_disabled(struct store *st, int64_t id,
+				   bool disabled);
+/* Adds one consecutive failure at now; returns the new count. Sets
+ * needs_reset when the count reaches max_failures. */
+enum op_rc store_user_note_failure(struct store *st, int64_t id, int64_t now,
+				   int max_failures, int *failures_out);
+/* Clears failures and needs_reset. */
+enum op_rc store_user_clear_failures(struct store *st, int64_t id);
+/* Deletes the user with its sessions and one-time tokens. */
+enum op_rc store_user_delete(struct store *st, int64_t id);
+/* Calls cb for every user in id order; a non-zero return stops. */
+enum op_rc store_user_list(struct store *st,
+			   int (*cb)(const struct user *u, void *arg),
+			   void *arg);
+
+/* ---- sessions of the ID service ---- */
+
+struct session {
+	char hash[TOKEN_HASH_LEN + 1];	/* hash of the cookie's token */
+	int64_t user_id;
+	int64_t created_at;
+	int64_t last_seen_at;
+	int64_t expires_at;
+	int64_t auth_time;	/* last time the password was typed */
+	bool persistent;	/* "Save my e-mail address and password" */
+	char *ip;
+	char *user_agent;
+};
+void session_release(struct session *s);
+
+enum op_rc store_session_create(struct store *st, const struct session *s);
+/* OP_E_NOTFOUND when absent or expired at now. */
+enum op_rc store_session_get(struct store *st, const char *hash, int64_t now,
+			     struct session *out);
+enum op_rc store_session_touch(struct store *st, const char *hash,
+			       int64_t now);
+enum op_rc store_session_delete(struct store *st, const char *hash);
+/* Deletes every session of user_id except except_hash (may be NULL). */
+enum op_rc store_session_delete_user(struct store *st, int64_t user_id,
+				     const char *except_hash);
+/* Live sessions of user_id at now, newest first. */
+enum op_rc store_session_list_user(struct store *st, int64_t user_id,
+				   int64_t now,
+				   int (*cb)(const struct session *s, void *arg),
+				   void *arg);
+
+/* ---- one-time tokens: e-mail verification, password reset, address
+ * change. Stored as hashes, single use, expiring. ---- */
+
+enum onetime_kind {
+	ONETIME_VERIFY = 1,	/* data: the address being verified */
+	ONETIME_RESET = 2,
+	ONETIME_EMAIL_CHANGE = 3, /* data: the new address as typed */
+};
+
+struct onetime {
+	char hash[TOKEN_HASH_LEN + 1];
+	enum onetime_kind kind;
+	int64_t user_id;
+	char *data;		/* may be NULL */
+	int64_t created_at;
+	int64_t expires_at;
+};
+void onetime_release(struct onetime *t);
+
+enum op_rc store_onetime_create(struct store *st, const struct onetime *t);
+/*
+ * Atomically marks the token used and returns it. OP_E_NOTFOUND when no
+ * such token of that kind exists; OP_E_EXPIRED when it is spent or past
+ * expires_at (an expired token stays unusable).
+ */
+enum op_rc store_onetime_consume(struct store *st, enum onetime_kind kind,
+				 const char *hash, int64_t now,
+				 struct onetime *out);
+/* Like consume but changes nothing: for a GET that shows a form. */
+enum op_rc store_onetime_peek(struct store *st, enum onetime_kind kind,
+			      const char *hash, int64_t now,
+			      struct onetime *out);
+/* Spends every unused token of kind for user_id. */
+enum op_rc store_onetime_revoke_user(struct store *st, enum onetime_kind kind,
+				     int64_t user_id);
+
+/* ---- throttling counters, shared by every node ---- */
+
+/* Counts one event for key in a fixed window of window_sec starting at
+ * the first event; returns the count in the current window. */
+enum op_rc store_throttle_hit(struct store *st, const char *key, int64_t now,
+			      int64_t window_sec, int *count_out);
+/* The current count (0 when absent or the window has passed). */
+enum op_rc store_throttle_get(struct store *st, const char *key, int64_t now,
+			      int64_t window_sec, int *count_out);
+enum op_rc store_throttle_clear(struct store *st, const char *key);
+
+/* ---- mail outbox ---- */
+
+enum outbox_status { OUTBOX_PENDING = 0, OUTBOX_SENT = 1, OUTBOX_FAILED = 2 };
+
+struct outbox_msg {
+	int64_t id;
+	char *message_id;	/* <...@...>, stable across retries */
+	char *mail_from;	/* envelope sender address */
+	char *rcpt;		/* envelope recipient address */
+	char *subject;		/* for listings, as given (not encoded) */
+	char *body;		/* the whole RFC 5322 message, CRLF lines */
+	size_t body_len;
+	enum outbox_status status;
+	int attempts;
+	int64_t created_at;
+	int64_t next_attempt_at;
+	int64_t sent_at;
+	char *last_error;	/* may be NULL */
+};
+void outbox_msg_release(struct outbox_msg *m);
+
+/* Inserts m as pending (next_attempt_at = created_at); sets m->id. */
+enum op_rc store_outbox_add(struct store *st, struct outbox_msg *m);
+/*
+ * Claims up to max pending messages due at now whose claim has lapsed,
+ * holding each for lease_sec (safe across processes). Returns a new array
+ * of *n_out messages in id order; caller releases each and xfree()s it.
+ */
+enum op_rc store_outbox_claim(struct store *st, int64_t now, int64_t lease_sec,
+			      size_t max, struct outbox_msg **out,
+			      size_t *n_out);
+enum op_rc store_outbox_mark_sent(struct store *st, int64_t id, int64_t now);
+enum op_rc store_outbox_mark_retry(struct store *st, int64_t id,
+				   int64_t next_attempt_at, const char *error);
+enum op_rc store_outbox_mark_failed(struct store *st, int64_t id,
+				    const char *error);
+/* status_filter < 0 lists all. Newest last. Body is not loaded. */
+enum op_rc store_outbox_list(struct store *st, int status_filter,
+			     int (*cb)(const struct outbox_msg *m, void *arg),
+			     void *arg);
+enum op_rc store_outbox_get(struct store *st, int64_t id,
+			    struct outbox_msg *out);
+enum op_rc store_outbox_count(struct store *st, enum outbox_status status,
+			      int64_t *count_out);
+
+/* ---- audit log ---- */
+
+struct audit_event {
+	int64_t id;		/* set by the store */
+	int64_t at;
+	const char *event;	/* e.g. "signin.ok", "password.reset" */
+	int64_t user_id;	/* 0 when none */
+	const char *ip;		/* may be NULL */
+	const char *detail;	/* may be NULL; never a secret */
+};
+enum op_rc store_audit_add(struct store *st, const struct audit_event *ev);
+/* Oldest first. Strings in ev are valid only during the callback. */
+enum op_rc store_audit_list(struct store *st,
+			    int (*cb)(const struct audit_event *ev, void *arg),
+			    void *arg);
+
+/* ---- server secrets shared by every node (CSRF MAC key, ...) ---- */
+
+/* Returns the 32-byte secret called name, creating it from the CSPRNG
+ * the first time (concurrent first calls agree on one value). */
+enum op_rc store_secret(struct store *st, const char *name,
+			unsigned char out[32]);
+
+/* Deletes expired sessions, one-time tokens and throttle rows. */
+enum op_rc store_gc(struct store *st, int64_t now);
+
+#endif
