@@ -6,7 +6,7 @@
 const fs = require('fs');
 const lists = require('zxcvbn/lib/frequency_lists.js');
 const out = process.argv[2];
-const words = new Set(lists.passwords.split(',').map((w) => w.toLowerCase()));
+const words = new Set(lists.passwords.map((w) => w.toLowerCase()));
 const sorted = [...words].filter((w) => w.length > 0)
   .sort((a, b) => (Buffer.compare(Buffer.from(a), Buffer.from(b))));
 fs.writeFileSync(out, sorted.join('\n') + '\n');

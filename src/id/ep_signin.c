@@ -41,10 +41,9 @@ signin_page(struct request *req, int status, const char *email,
 	struct id_site *site = id_site_of(req);
 	const struct config *cfg = site->op->cfg;
 	struct tvars *v = id_page_vars(req, NULL);
-	char *title = arena_asprintf(req->arena, "Sign in to %s", cfg->id_name);
 	const char *signup = "/signup";
 
-	tvars_set(v, "title", title);
+	tvars_set(v, "title", "Sign in");
 	tvars_set(v, "site_title", cfg->id_name);
 	tvars_set(v, "email", email);
 	tvars_set(v, "return_to", return_to);

@@ -216,7 +216,7 @@ enum op_rc store_outbox_count(struct store *st, enum outbox_status status,
 /* ---- audit log ---- */
 
 struct audit_event {
-	int64_t id;		/* set by the store */
+	int64_t id;		/* filled in listings; ignored by add */
 	int64_t at;
 	const char *event;	/* e.g. "signin.ok", "password.reset" */
 	int64_t user_id;	/* 0 when none */

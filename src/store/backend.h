@@ -1,0 +1,133 @@
+/*
+ * backend.h - the contract between the store facade (store.c) and a
+ * storage backend (store/sqlite/ now, store/pg/ later).
+ *
+ * A backend is a const table of function pointers, exported as a single
+ * symbol (store_backend_sqlite). The facade has already checked every
+ * argument (non-NULL, lengths, token hashes well formed, e-mail canonical,
+ * kinds and statuses in range) before a call reaches the backend, so a
+ * backend only moves bytes: it translates each operation into its query
+ * language with bound parameters and maps its errors:
+ *
+ *   - absent row (or 0 rows changed by an update/delete of one key)
+ *                                          -> OP_E_NOTFOUND
+ *   - unique or primary key violation      -> OP_E_EXISTS
+ *   - foreign key violation (no such user) -> OP_E_NOTFOUND
+ *   - anything else (busy, I/O, corrupt)   -> OP_E_STORE, logged once by
+ *                                             the backend with log_warnx
+ *                                             naming the statement
+ *
+ * Each operation has the semantics written next to its twin in store.h;
+ * docs/design/store-contract.md lists them op by op and the conformance
+ * suite (tests/unit/store/test_store.c) proves each backend against it.
+ *
+ * Threads: every function may be called from any thread. A backend keeps
+ * one connection per calling thread, opened on first use, so no lock is
+ * taken per call. Transactions (begin/commit/rollback) act on the calling
+ * thread's connection only. Operations that need atomicity on their own
+ * (onetime_consume, outbox_claim, throttle_hit, user_note_failure,
+ * secret) are atomic whether or not the caller has a transaction open.
+ *
+ * Records returned to the caller own their strings (allocated with
+ * xmalloc.h); the facade's *_release() functions free them.
+ */
+#ifndef STORE_BACKEND_H
+#define STORE_BACKEND_H
+
+#include "store/store.h"
+
+struct store_backend {
+	const char *name;
+
+	/* Opens the database named by cfg and applies pending migrations.
+	 * Returns a new handle in *out, freed with close(). Detail in err. */
+	enum op_rc (*open)(const struct config *cfg, void **out,
+			   struct op_err *err);
+	/* Closes every connection of h and frees it. */
+	void (*close)(void *h);
+	enum op_rc (*schema_version)(void *h, int *version_out);
+
+	/* OP_E_INVALID when a transaction is already open (begin) or none
+	 * is (commit). rollback with none open does nothing. */
+	enum op_rc (*begin)(void *h);
+	enum op_rc (*commit)(void *h);
+	enum op_rc (*rollback)(void *h);
+
+	enum op_rc (*user_create)(void *h, struct user *u);
+	enum op_rc (*user_by_email)(void *h, const char *email_canon,
+				    struct user *out);
+	enum op_rc (*user_by_id)(void *h, int64_t id, struct user *out);
+	enum op_rc (*user_set_password)(void *h, int64_t id,
+					const char *pw_hash);
+	enum op_rc (*user_set_email)(void *h, int64_t id, const char *email,
+				     const char *email_canon);
+	enum op_rc (*user_set_verified)(void *h, int64_t id);
+	enum op_rc (*user_set_disabled)(void *h, int64_t id, bool disabled);
+	enum op_rc (*user_note_failure)(void *h, int64_t id, int64_t now,
+					int max_failures, int *failures_out);
+	enum op_rc (*user_clear_failures)(void *h, int64_t id);
+	enum op_rc (*user_delete)(void *h, int64_t id);
+	enum op_rc (*user_list)(void *h,
+				int (*cb)(const struct user *u, void *arg),
+				void *arg);
+
+	enum op_rc (*session_create)(void *h, const struct session *s);
+	enum op_rc (*session_get)(void *h, const char *hash, int64_t now,
+				  struct session *out);
+	enum op_rc (*session_touch)(void *h, const char *hash, int64_t now);
+	enum op_rc (*session_delete)(void *h, const char *hash);
+	enum op_rc (*session_delete_user)(void *h, int64_t user_id,
+					  const char *except_hash);
+	enum op_rc (*session_list_user)(void *h, int64_t user_id, int64_t now,
+					int (*cb)(const struct session *s,
+						  void *arg),
+					void *arg);
+
+	enum op_rc (*onetime_create)(void *h, const struct onetime *t);
+	enum op_rc (*onetime_consume)(void *h, enum onetime_kind kind,
+				      const char *hash, int64_t now,
+				      struct onetime *out);
+	enum op_rc (*onetime_peek)(void *h, enum onetime_kind kind,
+				   const char *hash, int64_t now,
+				   struct onetime *out);
+	enum op_rc (*onetime_revoke_user)(void *h, enum onetime_kind kind,
+					  int64_t user_id);
+
+	enum op_rc (*throttle_hit)(void *h, const char *key, int64_t now,
+				   int64_t window_sec, int *count_out);
+	enum op_rc (*throttle_get)(void *h, const char *key, int64_t now,
+				   int64_t window_sec, int *count_out);
+	enum op_rc (*throttle_clear)(void *h, const char *key);
+
+	enum op_rc (*outbox_add)(void *h, struct outbox_msg *m);
+	enum op_rc (*outbox_claim)(void *h, int64_t now, int64_t lease_sec,
+				   size_t max, struct outbox_msg **out,
+				   size_t *n_out);
+	enum op_rc (*outbox_mark_sent)(void *h, int64_t id, int64_t now);
+	enum op_rc (*outbox_mark_retry)(void *h, int64_t id,
+					int64_t next_attempt_at,
+					const char *error);
+	enum op_rc (*outbox_mark_failed)(void *h, int64_t id,
+					 const char *error);
+	enum op_rc (*outbox_list)(void *h, int status_filter,
+				  int (*cb)(const struct outbox_msg *m,
+					    void *arg),
+				  void *arg);
+	enum op_rc (*outbox_get)(void *h, int64_t id, struct outbox_msg *out);
+	enum op_rc (*outbox_count)(void *h, enum outbox_status status,
+				   int64_t *count_out);
+
+	enum op_rc (*audit_add)(void *h, const struct audit_event *ev);
+	enum op_rc (*audit_list)(void *h,
+				 int (*cb)(const struct audit_event *ev,
+					   void *arg),
+				 void *arg);
+
+	/* The facade wipes out on failure. */
+	enum op_rc (*secret)(void *h, const char *name, unsigned char out[32]);
+	enum op_rc (*gc)(void *h, int64_t now);
+};
+
+extern const struct store_backend store_backend_sqlite;
+
+#endif

@@ -1,0 +1,191 @@
+/*
+ * migrate.c - the SQLite schema, as an ordered list of migrations, and
+ * the code that brings a database up to date at store_open().
+ *
+ * migrations[i] takes the schema from version i to version i + 1. The
+ * list only ever grows: a released migration is never edited, a change is
+ * a new entry. The SQL lives here as C strings (rather than .sql files)
+ * so the binary carries its schema without a build step.
+ *
+ * Each applied version is a row of schema_version. All pending migrations
+ * run in one BEGIN IMMEDIATE transaction, so two processes starting on
+ * the same file at once serialise: the second waits (busy_timeout), then
+ * finds nothing left to apply. A database newer than this binary is
+ * refused rather than used.
+ */
+#include "store/sqlite/db.h"
+
+static const char *const migrations[] = {
+	/* 1: the initial schema. */
+	"CREATE TABLE users ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" sub TEXT NOT NULL UNIQUE,"
+	" email TEXT NOT NULL,"
+	" email_canon TEXT NOT NULL UNIQUE,"
+	" pw_hash TEXT NOT NULL,"
+	" email_verified INTEGER NOT NULL DEFAULT 0,"
+	" disabled INTEGER NOT NULL DEFAULT 0,"
+	" needs_reset INTEGER NOT NULL DEFAULT 0,"
+	" failed_logins INTEGER NOT NULL DEFAULT 0,"
+	" last_failed_at INTEGER NOT NULL DEFAULT 0,"
+	" created_at INTEGER NOT NULL);"
+
+	"CREATE TABLE sessions ("
+	" hash TEXT PRIMARY KEY,"
+	" user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+	" created_at INTEGER NOT NULL,"
+	" last_seen_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL,"
+	" auth_time INTEGER NOT NULL,"
+	" persistent INTEGER NOT NULL DEFAULT 0,"
+	" ip TEXT,"
+	" user_agent TEXT);"
+	"CREATE INDEX sessions_user ON sessions (user_id);"
+	"CREATE INDEX sessions_expires ON sessions (expires_at);"
+
+	"CREATE TABLE onetime ("
+	" hash TEXT PRIMARY KEY,"
+	" kind INTEGER NOT NULL,"
+	" user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+	" data TEXT,"
+	" created_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL,"
+	" used_at INTEGER);"
+	"CREATE INDEX onetime_user_kind ON onetime (user_id, kind);"
+	"CREATE INDEX onetime_expires ON onetime (expires_at);"
+
+	"CREATE TABLE throttle ("
+	" key TEXT PRIMARY KEY,"
+	" count INTEGER NOT NULL,"
+	" window_start INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL);"
+	"CREATE INDEX throttle_expires ON throttle (expires_at);"
+
+	"CREATE TABLE outbox ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" message_id TEXT NOT NULL UNIQUE,"
+	" mail_from TEXT NOT NULL,"
+	" rcpt TEXT NOT NULL,"
+	" subject TEXT NOT NULL,"
+	" body BLOB NOT NULL,"
+	" status INTEGER NOT NULL DEFAULT 0,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" created_at INTEGER NOT NULL,"
+	" next_attempt_at INTEGER NOT NULL,"
+	" claimed_until INTEGER,"
+	" sent_at INTEGER NOT NULL DEFAULT 0,"
+	" last_error TEXT);"
+	"CREATE INDEX outbox_due ON outbox (status, next_attempt_at);"
+
+	"CREATE TABLE audit ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" at INTEGER NOT NULL,"
+	" event TEXT NOT NULL,"
+	" user_id INTEGER NOT NULL DEFAULT 0,"
+	" ip TEXT,"
+	" detail TEXT);"
+	"CREATE INDEX audit_user ON audit (user_id);"
+
+	"CREATE TABLE secrets ("
+	" name TEXT PRIMARY KEY,"
+	" value BLOB NOT NULL);",
+};
+
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int
+sq_migrate_latest(void)
+{
+	return N_MIGRATIONS;
+}
+
+enum op_rc
+sq_schema_version(void *h, int *version_out)
+{
+	struct sq_query q;
+	enum op_rc rc;
+
+	rc = sq_query_start(h, ST_SCHEMA_VERSION, &q);
+	if (rc != OP_OK)
+		return rc;
+	rc = sq_query_row(&q);
+	if (rc == OP_OK)
+		*version_out = (int)sq_col_int64(&q, 0);
+	else if (rc == OP_E_NOTFOUND)
+		rc = OP_E_STORE;
+	sq_query_end(&q);
+	return rc;
+}
+
+static enum op_rc
+mig_exec(struct sq_conn *c, const char *what, const char *sql,
+	 struct op_err *err)
+{
+	if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return op_err_set(err, OP_E_STORE, "%s on '%s': %s", what,
+				  c->owner->path, sqlite3_errmsg(c->db));
+	return OP_OK;
+}
+
+static enum op_rc
+record_version(struct sq_conn *c, int version, struct op_err *err)
+{
+	struct sq_query q;
+	enum op_rc rc;
+
+	rc = sq_query_start(c->owner, ST_SCHEMA_INSERT, &q);
+	if (rc != OP_OK)
+		return op_err_set(err, rc, "cannot record schema version");
+	sq_bind_int64(&q, 1, version);
+	rc = sq_query_run(&q);
+	sq_query_end(&q);
+	if (rc != OP_OK)
+		return op_err_set(err, OP_E_STORE,
+				  "cannot record schema version %d", version);
+	return OP_OK;
+}
+
+enum op_rc
+sq_migrate(struct sq_conn *c, int *version_out, struct op_err *err)
+{
+	enum op_rc rc;
+	int v, version = 0;
+
+	rc = mig_exec(c, "starting migrations", "BEGIN IMMEDIATE", err);
+	if (rc != OP_OK)
+		return rc;
+	rc = mig_exec(c, "creating schema_version",
+		      "CREATE TABLE IF NOT EXISTS schema_version ("
+		      " version INTEGER PRIMARY KEY)",
+		      err);
+	if (rc != OP_OK)
+		goto out;
+	rc = sq_schema_version(c->owner, &version);
+	if (rc != OP_OK) {
+		rc = op_err_set(err, OP_E_STORE,
+				"cannot read the schema version of '%s'",
+				c->owner->path);
+		goto out;
+	}
+	if (version > N_MIGRATIONS) {
+		rc = op_err_set(err, OP_E_STORE,
+				"database '%s' has schema version %d, newer "
+				"than this program's %d",
+				c->owner->path, version, N_MIGRATIONS);
+		goto out;
+	}
+	for (v = version; v < N_MIGRATIONS; v++) {
+		rc = mig_exec(c, "applying a migration", migrations[v], err);
+		if (rc == OP_OK)
+			rc = record_version(c, v + 1, err);
+		if (rc != OP_OK)
+			goto out;
+	}
+	rc = mig_exec(c, "committing migrations", "COMMIT", err);
+	if (rc == OP_OK)
+		*version_out = N_MIGRATIONS;
+out:
+	if (rc != OP_OK)
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
