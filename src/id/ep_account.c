@@ -162,8 +162,7 @@ ep_account_password(struct request *req)
 		goto out;
 	}
 	id_audit(req, "password.changed", u.id, NULL);
-	id_mail(req, u.email, "Your password was changed",
-		"mail_password_changed", NULL);
+	id_mail_password_changed(req, u.email);
 	back_to_account(req, "password");
 out:
 	sodium_memzero(hash, sizeof(hash));

@@ -176,8 +176,7 @@ reset_post(struct request *req, const char *tok, const char *hash)
 	store_throttle_clear(store, arena_asprintf(req->arena, "signin:%s",
 						   u.email_canon));
 	id_audit(req, "password.reset", u.id, NULL);
-	id_mail(req, u.email, "Your password was changed",
-		"mail_password_changed", NULL);
+	id_mail_password_changed(req, u.email);
 	/* This browser's own session, if any, was one of them. */
 	id_session_end(req);
 	v = id_page_vars(req, "Password changed");

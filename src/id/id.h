@@ -69,6 +69,9 @@ enum op_rc id_mail(struct request *req, const char *to, const char *subject,
 enum op_rc id_mail_reply(struct request *req, const char *to,
 			 const char *reply_to, const char *subject,
 			 const char *template, struct tvars *vars);
+/* Tells to that the password changed, with a link to reset it if that
+ * was not them. */
+enum op_rc id_mail_password_changed(struct request *req, const char *to);
 /* An absolute URL on the ID service: public_url + path (in the arena). */
 char *id_url(struct request *req, const char *path_and_query);
 /* return_to if it is a safe same-site path, else fallback. */

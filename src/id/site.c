@@ -206,6 +206,16 @@ id_mail_reply(struct request *req, const char *to, const char *reply_to,
 	return OP_OK;
 }
 
+enum op_rc
+id_mail_password_changed(struct request *req, const char *to)
+{
+	struct tvars *v = tvars_new(req->arena);
+
+	tvars_set(v, "link", id_url(req, "/password/forgot"));
+	return id_mail(req, to, "Your password was changed",
+		       "mail_password_changed", v);
+}
+
 char *
 id_url(struct request *req, const char *path_and_query)
 {
