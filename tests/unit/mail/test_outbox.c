@@ -1,0 +1,534 @@
+/*
+ * test_outbox.c - mail_enqueue, the outbox worker and `onepass mail`
+ * against a real SQLite store in a temporary directory, with a fake
+ * clock and transports that fail on demand. Includes render.c to build a
+ * small template set without files.
+ *
+ * The worker thread never calls the TAP functions: it only bumps an
+ * atomic counter that the main thread asserts on.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "cli/cmd_mail.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "html/render.c"
+#include "mail/mail.h"
+#include "store/store.h"
+#include "support/tap.h"
+
+#define T0 1700000000	/* Tue, 14 Nov 2023 22:13:20 UTC */
+#define DAY (24 * 3600)
+
+static _Atomic int64_t fake_now = T0;
+
+static int64_t
+now_fn(void)
+{
+	return atomic_load(&fake_now);
+}
+
+struct fake {
+	enum op_rc rc;
+	atomic_int calls;
+};
+
+static enum op_rc
+fake_send(void *ctx, const char *from, const char *rcpt, const char *msg,
+	  size_t len, struct op_err *err)
+{
+	struct fake *f = ctx;
+
+	(void)from;
+	(void)rcpt;
+	(void)msg;
+	(void)len;
+	atomic_fetch_add(&f->calls, 1);
+	if (f->rc != OP_OK)
+		return op_err_set(err, f->rc, "fake transport: %s",
+				  op_strerror(f->rc));
+	return OP_OK;
+}
+
+static struct templates *
+mk_templates(void)
+{
+	static const char *const pairs[][2] = {
+		{ "greet.txt", "Hello {{name}},\n\nYour link: {{link}}\n" },
+		{ "greet.mail.html", "<p>Hello {{name}}</p>\n<p><a href=\""
+		  "{{link}}\">Open</a></p>\n" },
+		{ "plain.txt", "Just text for {{name}}.\n" },
+	};
+	size_t n = sizeof(pairs) / sizeof(pairs[0]), i;
+	struct templates *t = xcalloc(1, sizeof(*t));
+
+	t->v = xcalloc(n, sizeof(*t->v));
+	for (i = 0; i < n; i++) {
+		t->v[i].name = pairs[i][0];
+		t->v[i].src = pairs[i][1];
+		t->v[i].len = strlen(pairs[i][1]);
+		if (tpl_parse(&t->v[i], false, NULL) != OP_OK)
+			printf("# bad template %s\n", pairs[i][0]);
+		t->n++;
+	}
+	qsort(t->v, t->n, sizeof(*t->v), tpl_cmp);
+	return t;
+}
+
+static enum op_rc
+enqueue(struct onepass *op, const struct templates *t, const char *tmpl,
+	const char *to, const char *subject, struct arena *a)
+{
+	struct tvars *v = tvars_new(a);
+	struct mail_spec m = {
+		.to = to,
+		.from = "onepass ID <no-reply@id.example.com>",
+		.subject = subject,
+		.template = tmpl,
+		.vars = v,
+	};
+
+	tvars_set(v, "name", "Ann & <Bob>");
+	tvars_set(v, "link", "https://id.example.com/verify?token=abc");
+	return mail_enqueue(op, t, &m);
+}
+
+static int64_t
+count(struct onepass *op, enum outbox_status s)
+{
+	int64_t n = -1;
+
+	if (store_outbox_count(op->store, s, &n) != OP_OK)
+		return -1;
+	return n;
+}
+
+static size_t
+count_files(const char *dir)
+{
+	struct dirent *e;
+	size_t n = 0;
+	DIR *d = opendir(dir);
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* True when some file in dir holds exactly body. */
+static bool
+file_with(const char *dir, const char *body, size_t len)
+{
+	char path[4096], *got;
+	struct dirent *e;
+	bool found = false;
+	DIR *d = opendir(dir);
+	FILE *f;
+	size_t n;
+
+	if (d == NULL)
+		return false;
+	got = xmalloc(len + 2);
+	while (!found && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		f = fopen(path, "rb");
+		if (f == NULL)
+			continue;
+		n = fread(got, 1, len + 1, f);
+		fclose(f);
+		found = n == len && memcmp(got, body, len) == 0;
+	}
+	closedir(d);
+	xfree(got);
+	return found;
+}
+
+static void
+test_enqueue(struct onepass *op, const struct templates *t, struct arena *a)
+{
+	struct outbox_msg m = { 0 };
+	char *mid;
+
+	subtest("mail_enqueue");
+	is_int(enqueue(op, t, "greet", "Ann@Example.com", "Welcome", a), OP_OK,
+	       "enqueue greet");
+	is_int(enqueue(op, t, "greet", "bob@example.com",
+		       "Bienvenue \xc3\xa0 vous", a), OP_OK,
+	       "enqueue greet, non-ASCII subject");
+	is_int(enqueue(op, t, "plain", "carol@example.com", "Plain", a), OP_OK,
+	       "enqueue text-only");
+	is_int(count(op, OUTBOX_PENDING), 3, "three pending");
+
+	is_int(store_outbox_get(op->store, 1, &m), OP_OK, "get the first");
+	is_str(m.rcpt, "Ann@Example.com", "rcpt is the address as given");
+	is_str(m.mail_from, "no-reply@id.example.com", "envelope sender");
+	is_str(m.subject, "Welcome", "subject stored for listings");
+	is_int(m.created_at, T0, "created at the injected now");
+	ok(m.message_id != NULL && strlen(m.message_id) == 1 + 32 + 1 +
+	   strlen("id.example.com") + 1 && m.message_id[0] == '<' &&
+	   strstr(m.message_id, "@id.example.com>") != NULL,
+	   "Message-ID <hex@domain-of-from>: %s", m.message_id);
+	mid = m.message_id != NULL ? xasprintf("\r\nMessage-ID: %s\r\n",
+					       m.message_id) : xstrdup("?");
+	ok(m.body != NULL && strstr(m.body, mid) != NULL,
+	   "the body carries the same Message-ID");
+	xfree(mid);
+	ok(m.body != NULL && strncmp(m.body, "Date: Tue, 14 Nov 2023 22:13:20 "
+				     "+0000\r\n", 39) == 0, "dated now");
+	ok(m.body != NULL && strstr(m.body, "multipart/alternative") != NULL,
+	   "two alternatives when NAME.mail.html exists");
+	ok(m.body != NULL && strstr(m.body, "Hello Ann & <Bob>,") != NULL,
+	   "text part not escaped");
+	ok(m.body != NULL &&
+	   strstr(m.body, "<p>Hello Ann &amp; &lt;Bob&gt;</p>") != NULL,
+	   "html part escaped");
+	outbox_msg_release(&m);
+
+	is_int(store_outbox_get(op->store, 3, &m), OP_OK, "get the third");
+	ok(m.body != NULL && strstr(m.body, "multipart") == NULL &&
+	   strstr(m.body, "Content-Type: text/plain; charset=utf-8") != NULL,
+	   "text only without NAME.mail.html");
+	outbox_msg_release(&m);
+
+	is_int(enqueue(op, t, "nosuch", "dan@example.com", "X", a),
+	       OP_E_NOTFOUND, "unknown template");
+	is_int(enqueue(op, t, "greet", "dan@example.com\r\nBcc: e@x.com", "X",
+		       a), OP_E_INVALID, "CRLF in to");
+	is_int(enqueue(op, t, "greet", "dan@example.com", "X\r\nBcc: e@x.com",
+		       a), OP_E_INVALID, "CRLF in subject");
+	is_int(enqueue(op, t, "greet", "not an address", "X", a),
+	       OP_E_INVALID, "bad address");
+	is_int(count(op, OUTBOX_PENDING), 3, "nothing added by failures");
+}
+
+static void
+test_deliver(struct onepass *op, const char *maildir)
+{
+	struct mail_transport tr;
+	struct op_err err = { 0 };
+	struct outbox_msg m;
+	char *newdir = xasprintf("%s/new", maildir);
+	size_t n = 99;
+	int64_t id;
+
+	subtest("delivery into the Maildir");
+	is_int(maildir_transport(maildir, &tr, &err), OP_OK, "transport");
+	is_int(outbox_run_once(op, &tr, &n), OP_OK, "run_once");
+	is_int(n, 3, "three sent");
+	is_int(count_files(newdir), 3, "three files in new/");
+	for (id = 1; id <= 3; id++) {
+		memset(&m, 0, sizeof(m));
+		is_int(store_outbox_get(op->store, id, &m), OP_OK, "get %lld",
+		       (long long)id);
+		is_int(m.status, OUTBOX_SENT, "message %lld sent",
+		       (long long)id);
+		is_int(m.sent_at, T0, "sent_at is now");
+		is_int(m.attempts, 1, "one attempt");
+		ok(m.body != NULL && file_with(newdir, m.body, m.body_len),
+		   "file %lld is the stored message", (long long)id);
+		outbox_msg_release(&m);
+	}
+	is_int(count(op, OUTBOX_PENDING), 0, "none pending");
+	is_int(outbox_run_once(op, &tr, &n), OP_OK, "run_once again");
+	is_int(n, 0, "nothing more to send");
+	is_int(count_files(newdir), 3, "still three files");
+	maildir_transport_release(&tr);
+	xfree(newdir);
+}
+
+static void
+test_retry(struct onepass *op, const struct templates *t, struct arena *a)
+{
+	struct fake f = { .rc = OP_E_MAIL };
+	struct mail_transport tr = { "fake", fake_send, &f };
+	struct outbox_msg m = { 0 };
+	int64_t id, prev = 0, delay = 0;
+	size_t n;
+	int i;
+
+	subtest("temporary failure: retry with backoff, then give up");
+	atomic_init(&f.calls, 0);
+	atomic_store(&fake_now, T0 + 100);
+	is_int(enqueue(op, t, "plain", "erin@example.com", "Retry me", a),
+	       OP_OK, "enqueue");
+	id = 4;
+	is_int(outbox_run_once(op, &tr, &n), OP_OK, "run_once");
+	is_int(n, 0, "nothing sent");
+	is_int(atomic_load(&f.calls), 1, "one attempt");
+	is_int(store_outbox_get(op->store, id, &m), OP_OK, "get");
+	is_int(m.status, OUTBOX_PENDING, "still pending");
+	ok(m.next_attempt_at >= T0 + 100 + 30 &&
+	   m.next_attempt_at <= T0 + 100 + 36,
+	   "first retry after 30 s + jitter <= 20%% (%lld)",
+	   (long long)(m.next_attempt_at - T0 - 100));
+	ok(m.last_error != NULL && strstr(m.last_error, "fake") != NULL,
+	   "last_error recorded: %s", m.last_error ? m.last_error : "-");
+	prev = m.next_attempt_at;
+	outbox_msg_release(&m);
+
+	is_int(outbox_run_once(op, &tr, &n), OP_OK, "run_once before due");
+	is_int(atomic_load(&f.calls), 1, "not retried before it is due");
+
+	atomic_store(&fake_now, prev);
+	is_int(outbox_run_once(op, &tr, &n), OP_OK, "run_once when due");
+	is_int(atomic_load(&f.calls), 2, "retried when due");
+	store_outbox_get(op->store, id, &m);
+	ok(m.next_attempt_at >= prev + 60 && m.next_attempt_at <= prev + 72,
+	   "second retry after 60 s + jitter (%lld)",
+	   (long long)(m.next_attempt_at - prev));
+	prev = m.next_attempt_at;
+	outbox_msg_release(&m);
+
+	/* Keep failing: the delay doubles up to one hour. */
+	for (i = 0; i < 10; i++) {
+		atomic_store(&fake_now, prev);
+		outbox_run_once(op, &tr, &n);
+		store_outbox_get(op->store, id, &m);
+		delay = m.next_attempt_at - prev;
+		prev = m.next_attempt_at;
+		outbox_msg_release(&m);
+	}
+	ok(delay >= 3600 && delay <= 3600 + 720,
+	   "delay capped at one hour + jitter (%lld)", (long long)delay);
+	is_int(count(op, OUTBOX_PENDING), 1, "still pending after a day");
+
+	atomic_store(&fake_now, T0 + 100 + 3 * DAY + 1);
+	is_int(outbox_run_once(op, &tr, &n), OP_OK, "run_once after 3 days");
+	store_outbox_get(op->store, id, &m);
+	is_int(m.status, OUTBOX_FAILED, "older than 3 days: failed");
+	outbox_msg_release(&m);
+	is_int(count(op, OUTBOX_FAILED), 1, "one failed");
+}
+
+static void
+test_permanent(struct onepass *op, const struct templates *t,
+	       struct arena *a)
+{
+	struct fake f = { .rc = OP_E_INVALID };
+	struct mail_transport tr = { "fake", fake_send, &f };
+	struct outbox_msg m = { 0 };
+	size_t n;
+
+	subtest("permanent failure");
+	atomic_init(&f.calls, 0);
+	is_int(enqueue(op, t, "plain", "frank@example.com", "Refused", a),
+	       OP_OK, "enqueue");
+	is_int(outbox_run_once(op, &tr, &n), OP_OK, "run_once");
+	is_int(atomic_load(&f.calls), 1, "one attempt");
+	is_int(store_outbox_get(op->store, 5, &m), OP_OK, "get");
+	is_int(m.status, OUTBOX_FAILED, "failed at once");
+	ok(m.last_error != NULL && strstr(m.last_error, "invalid") != NULL,
+	   "last_error: %s", m.last_error ? m.last_error : "-");
+	outbox_msg_release(&m);
+	is_int(outbox_run_once(op, &tr, &n), OP_OK, "run_once again");
+	is_int(atomic_load(&f.calls), 1, "never retried");
+}
+
+/* Waits up to ms for calls to reach want; returns the milliseconds it
+ * took, or -1. */
+static long
+wait_calls(struct fake *f, int want, long ms)
+{
+	struct timespec t0, t1, nap = { 0, 10 * 1000 * 1000 };
+	long el;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		el = (t1.tv_sec - t0.tv_sec) * 1000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		if (atomic_load(&f->calls) >= want)
+			return el;
+		if (el > ms)
+			return -1;
+		nanosleep(&nap, NULL);
+	}
+}
+
+static void
+test_worker(struct onepass *op, const struct templates *t, struct arena *a)
+{
+	struct fake f = { .rc = OP_OK };
+	struct mail_transport tr = { "fake", fake_send, &f };
+	struct outbox *ob = NULL;
+	long ms;
+
+	subtest("worker thread");
+	atomic_init(&f.calls, 0);
+	is_int(outbox_start(op, &tr, &ob), OP_OK, "outbox_start");
+	is_int(enqueue(op, t, "plain", "gina@example.com", "Kicked", a), OP_OK,
+	       "enqueue");
+	outbox_kick(ob);
+	ms = wait_calls(&f, 1, 3000);
+	ok(ms >= 0 && ms < 900, "kicked message delivered in %ld ms", ms);
+	is_int(enqueue(op, t, "plain", "hal@example.com", "Not kicked", a),
+	       OP_OK, "enqueue without a kick (another process)");
+	ms = wait_calls(&f, 2, 4000);
+	ok(ms >= 0 && ms <= 2000, "picked up by polling in %ld ms", ms);
+	outbox_stop(ob);
+	is_int(count(op, OUTBOX_PENDING), 0, "nothing pending");
+	is_int(count(op, OUTBOX_SENT), 5, "five sent in all");
+	is_int(enqueue(op, t, "plain", "ian@example.com", "After stop", a),
+	       OP_OK, "enqueue after stop");
+	ms = wait_calls(&f, 3, 1500);
+	is_int(ms, -1, "no delivery once stopped");
+}
+
+/* Runs cmd_mail with stdout in a file; returns its exit status and the
+ * output (new string). */
+static int
+run_cmd(struct onepass *op, const char *dir, char **out, int argc, ...)
+{
+	char *argv[8], *path = xasprintf("%s/stdout", dir);
+	int saved, fd, status, i;
+	struct buf b;
+	char chunk[4096];
+	ssize_t r;
+	va_list ap;
+
+	va_start(ap, argc);
+	for (i = 0; i < argc && i < 7; i++)
+		argv[i] = va_arg(ap, char *);
+	va_end(ap);
+	argv[i] = NULL;
+	fflush(stdout);
+	saved = dup(1);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	dup2(fd, 1);
+	status = cmd_mail(op, argc, argv);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	buf_init(&b, 1 << 20);
+	lseek(fd, 0, SEEK_SET);
+	while ((r = read(fd, chunk, sizeof(chunk))) > 0)
+		buf_add(&b, chunk, (size_t)r);
+	close(fd);
+	*out = buf_detach(&b, NULL);
+	xfree(path);
+	return status;
+}
+
+static void
+test_cli(struct onepass *op, const char *dir)
+{
+	static const char first[] = "1  sent     2023-11-14T22:13:20Z  "
+		"Ann@Example.com  Welcome\n";
+	struct outbox_msg m = { 0 };
+	char *out = NULL;
+	const char *p;
+	int lines;
+
+	subtest("onepass mail");
+	is_int(run_cmd(op, dir, &out, 2, "mail", "list"), 0, "mail list");
+	for (lines = 0, p = out; (p = strchr(p, '\n')) != NULL; p++)
+		lines++;
+	is_int(lines, 8, "one line per message");
+	ok(strncmp(out, first, strlen(first)) == 0, "line format: %.*s",
+	   (int)strcspn(out, "\n"), out);
+	ok(strstr(out, "\n4  failed   ") != NULL, "failed status shown");
+	ok(strstr(out, "\n8  pending  ") != NULL &&
+	   strstr(out, "ian@example.com  After stop\n") != NULL,
+	   "pending status shown");
+	xfree(out);
+	is_int(run_cmd(op, dir, &out, 3, "mail", "list", "--failed"), 0,
+	       "mail list --failed");
+	ok(strncmp(out, "4  failed", 9) == 0 && strstr(out, "\n5  failed") &&
+	   strstr(out, "sent") == NULL, "only failed ones");
+	xfree(out);
+	is_int(run_cmd(op, dir, &out, 3, "mail", "list", "--pending"), 0,
+	       "mail list --pending");
+	ok(strncmp(out, "8  pending", 10) == 0 && strchr(out, '\n') ==
+	   out + strlen(out) - 1, "only the pending one");
+	xfree(out);
+	is_int(run_cmd(op, dir, &out, 3, "mail", "list", "--sent"), 0,
+	       "mail list --sent");
+	ok(strstr(out, "failed") == NULL && strstr(out, "pending") == NULL,
+	   "only sent ones");
+	xfree(out);
+
+	is_int(run_cmd(op, dir, &out, 3, "mail", "show", "2"), 0, "mail show");
+	store_outbox_get(op->store, 2, &m);
+	ok(m.body != NULL && strlen(out) == m.body_len &&
+	   memcmp(out, m.body, m.body_len) == 0, "prints the raw message");
+	outbox_msg_release(&m);
+	xfree(out);
+
+	is_int(run_cmd(op, dir, &out, 3, "mail", "show", "999"), 1,
+	       "unknown ID");
+	is_str(out, "", "nothing on stdout");
+	xfree(out);
+	is_int(run_cmd(op, dir, &out, 3, "mail", "show", "2x"), 1, "bad ID");
+	xfree(out);
+	is_int(run_cmd(op, dir, &out, 1, "mail"), 2, "mail alone: usage");
+	xfree(out);
+	is_int(run_cmd(op, dir, &out, 2, "mail", "send"), 2, "unknown verb");
+	xfree(out);
+	is_int(run_cmd(op, dir, &out, 3, "mail", "list", "--all"), 2,
+	       "unknown option");
+	xfree(out);
+	is_int(run_cmd(op, dir, &out, 2, "mail", "show"), 2, "show without ID");
+	xfree(out);
+}
+
+int
+main(void)
+{
+	struct config cfg;
+	struct op_err err = { 0 };
+	struct onepass op = { .now = now_fn };
+	struct templates *t;
+	struct arena *a;
+	char *dir, *maildir;
+	enum op_rc rc;
+
+	if (sodium_init() < 0)
+		return 1;
+	log_set_level(LOG_QUIET);
+	dir = tap_tmpdir();
+	rc = config_load(&cfg, NULL, dir, &err);
+	is_int(rc, OP_OK, "config_load: %s", err.msg);
+	if (rc != OP_OK)
+		return done_testing();
+	rc = store_open(&cfg, &op.store, &err);
+	is_int(rc, OP_OK, "store_open: %s", err.msg);
+	if (rc != OP_OK) {
+		config_release(&cfg);
+		return done_testing();
+	}
+	op.cfg = &cfg;
+	t = mk_templates();
+	a = arena_new();
+	maildir = xasprintf("%s/mail", dir);
+
+	test_enqueue(&op, t, a);
+	test_deliver(&op, maildir);
+	test_retry(&op, t, a);
+	test_permanent(&op, t, a);
+	test_worker(&op, t, a);
+	test_cli(&op, dir);
+
+	arena_free(a);
+	templates_free(t);
+	store_close(op.store);
+	config_release(&cfg);
+	xfree(maildir);
+	tap_rmdir(dir);
+	xfree(dir);
+	return done_testing();
+}
