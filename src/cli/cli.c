@@ -37,6 +37,15 @@ static const struct cli_command commands[] = {
 	  "user list                 list IDs\n"
 	  "  user disable EMAIL        disable an ID and end its sessions\n"
 	  "  user enable EMAIL         enable a disabled ID" },
+	{ "client", cmd_client, CLI_NEEDS_STORE,
+	  "client add --name NAME --redirect-uri URI [...]   register a "
+	  "site\n"
+	  "  client list               list registered sites\n"
+	  "  client remove CLIENT_ID   remove a site and its tokens" },
+	{ "key", cmd_key, CLI_NEEDS_STORE,
+	  "key list                  list signing keys\n"
+	  "  key rotate [--alg ALG]    add new signing keys\n"
+	  "  key retire KID            drop an old key from the JWKS" },
 	{ "mail", cmd_mail, CLI_NEEDS_STORE,
 	  "mail list [--pending|--failed|--sent]   list messages\n"
 	  "  mail show ID              print one message as sent" },

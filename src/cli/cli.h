@@ -14,5 +14,7 @@ int cli_main(int argc, char **argv);
  * op->cfg is loaded; op->store is open for commands that need it. */
 int cmd_serve(struct onepass *op, int argc, char **argv);
 int cmd_user(struct onepass *op, int argc, char **argv);
+int cmd_client(struct onepass *op, int argc, char **argv);
+int cmd_key(struct onepass *op, int argc, char **argv);
 
 #endif

@@ -8,12 +8,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "cli/cli.h"
 #include "core/config.h"
 #include "core/log.h"
 #include "html/render.h"
 #include "http/http.h"
 #include "id/id.h"
+#include "id/keyring.h"
 #include "mail/mail.h"
 #include "store/store.h"
 
@@ -50,7 +53,9 @@ cmd_serve(struct onepass *op, int argc, char **argv)
 	struct mail_transport tr = { 0 };
 	struct outbox *ob = NULL;
 	struct id_site id;
-	bool id_ready = false;
+	struct keyring *keys = NULL;
+	unsigned char master[32];
+	bool id_ready = false, has_master = false;
 	struct http_server *id_srv = NULL;
 	struct http_config hc;
 	struct op_err err = { 0 };
@@ -81,7 +86,21 @@ cmd_serve(struct onepass *op, int argc, char **argv)
 		goto out;
 	}
 	if (cfg->id_listen[0] != '\0') {
-		if (id_site_init(&id, op, tmpl, ob) != OP_OK) {
+		if (keyring_master_key(cfg->keys_master_key, master,
+				       &has_master) != OP_OK) {
+			log_warnx("'[keys] master_key' is not base64 of 32 "
+				  "bytes");
+			goto out;
+		}
+		if (!has_master)
+			log_info("no '[keys] master_key': signing keys are "
+				 "stored unsealed in the database");
+		if (keyring_open(op, has_master ? master : NULL, &keys,
+				 &err) != OP_OK) {
+			log_warnx("%s", err.msg);
+			goto out;
+		}
+		if (id_site_init(&id, op, tmpl, ob, keys) != OP_OK) {
 			log_warnx("id service: store not ready");
 			goto out;
 		}
@@ -105,6 +124,8 @@ out:
 		http_server_stop(id_srv);
 	if (id_ready)
 		id_site_release(&id);
+	keyring_free(keys);
+	sodium_memzero(master, sizeof(master));
 	if (ob != NULL)
 		outbox_stop(ob);
 	if (tr.send != NULL)

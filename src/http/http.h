@@ -110,6 +110,8 @@ enum route_flags {
 	ROUTE_AUTH = 1 << 2,	/* a signed-in session is required */
 	ROUTE_SLOW = 1 << 3,	/* run on the slow pool (password hashing) */
 	ROUTE_PREFIX = 1 << 4,	/* path matches as a prefix ("/static/") */
+	ROUTE_SITE_FIRST = 1 << 8, /* bits from here on are the site's own,
+				    * read only by its before() hook */
 };
 
 struct route {

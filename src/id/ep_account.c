@@ -17,6 +17,7 @@
 #include "core/token.h"
 #include "html/render.h"
 #include "id/id.h"
+#include "oidc/oidc.h"
 #include "store/store.h"
 
 struct list_ctx {
@@ -53,6 +54,22 @@ add_session(const struct session *s, void *arg)
 	return 0;
 }
 
+static int
+add_site(const struct grant *g, void *arg)
+{
+	struct list_ctx *c = arg;
+	struct tvars *item = tvars_add_item(c->v, "sites");
+
+	tvars_set(item, "name", g->client_name);
+	tvars_set(item, "client_id", g->client_id);
+	tvars_set(item, "first", fmt_time(c->req, g->first_at));
+	tvars_set(item, "last", fmt_time(c->req, g->last_at));
+	tvars_set_bool(item, "email", oidc_scope_has(g->scope, "email"));
+	tvars_set_bool(item, "offline", oidc_scope_has(g->scope,
+						       "offline_access"));
+	return 0;
+}
+
 /* Renders Account Services with an optional notice or error. */
 static void
 account_page(struct request *req, int status, const char *notice,
@@ -77,6 +94,9 @@ account_page(struct request *req, int status, const char *notice,
 	if (store_session_list_user(site->op->store, st->user_id,
 				    site->op->now(), add_session, &c) != OP_OK)
 		log_warnx("session list failed");
+	if (store_grant_list(site->op->store, st->user_id, add_site, &c) !=
+	    OP_OK)
+		log_warnx("site list failed");
 	user_release(&u);
 	id_render(req, status, "account.html");
 }
@@ -99,6 +119,8 @@ static const struct {
 		   "effect when you follow it." },
 	{ "verify", "We sent a new verification link to your address." },
 	{ "sessions", "You have been signed out everywhere else." },
+	{ "site", "The site's access was removed. It will have to ask you "
+		  "again." },
 };
 
 void
@@ -330,4 +352,25 @@ ep_account_delete(struct request *req)
 	id_render(req, 200, "deleted.html");
 out:
 	user_release(&u);
+}
+
+void
+ep_account_site_remove(struct request *req)
+{
+	struct id_site *site = id_site_of(req);
+	struct id_state *st = id_state_of(req);
+	const char *client_id = params_get(&req->form, "client_id");
+	enum op_rc rc;
+
+	if (client_id == NULL || client_id[0] == '\0') {
+		account_page(req, 400, NULL, "Choose a site.");
+		return;
+	}
+	rc = store_grant_delete(site->op->store, st->user_id, client_id);
+	if (rc != OP_OK && rc != OP_E_NOTFOUND) {
+		id_error(req, 503, "Try again shortly.");
+		return;
+	}
+	id_audit(req, "grant.removed", st->user_id, client_id);
+	back_to_account(req, "site");
 }

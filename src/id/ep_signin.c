@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "html/render.h"
 #include "id/id.h"
+#include "id/oauth.h"
 #include "store/store.h"
 
 #define BAD_CREDENTIALS \
@@ -34,6 +35,22 @@
 
 enum save_choice { SAVE_NEVER, SAVE_EMAIL, SAVE_PASSWORD };
 
+#define RESUME_PREFIX "/authorize/resume?id="
+
+/* "Sign in to <the site that asked>": the client of a pending
+ * authorization when return_to resumes one, else the ID service. */
+static const char *
+site_title(struct request *req, const char *return_to)
+{
+	const char *name = NULL;
+
+	if (return_to != NULL &&
+	    strncmp(return_to, RESUME_PREFIX, strlen(RESUME_PREFIX)) == 0)
+		name = id_pending_client_name(req, return_to +
+						   strlen(RESUME_PREFIX));
+	return name != NULL ? name : id_site_of(req)->op->cfg->id_name;
+}
+
 static void
 signin_page(struct request *req, int status, const char *email,
 	    const char *return_to, enum save_choice save, const char *error)
@@ -44,7 +61,7 @@ signin_page(struct request *req, int status, const char *email,
 	const char *signup = "/signup";
 
 	tvars_set(v, "title", "Sign in");
-	tvars_set(v, "site_title", cfg->id_name);
+	tvars_set(v, "site_title", site_title(req, return_to));
 	tvars_set(v, "email", email);
 	tvars_set(v, "return_to", return_to);
 	tvars_set_bool(v, "save_password", save == SAVE_PASSWORD);
@@ -266,6 +283,9 @@ signin_post(struct request *req)
 	if (u.failed_logins > 0 &&
 	    store_user_clear_failures(store, u.id) != OP_OK)
 		log_warnx("clear failures failed");
+	/* A sign-in replaces this browser's earlier session. */
+	if (id_state_of(req)->signed_in)
+		id_session_end(req);
 	if (id_session_start(req, u.id, save == SAVE_PASSWORD, now) != OP_OK) {
 		id_error(req, 503, "The service is busy. Try again shortly.");
 		goto out;
@@ -296,6 +316,10 @@ ep_signout(struct request *req)
 
 	if (req->method == HTTP_POST) {
 		if (st->signed_in) {
+			/* Ends every client session this one started. */
+			if (store_token_revoke_sid(id_site_of(req)->op->store,
+						   st->sid) != OP_OK)
+				log_warnx("revoking a session's tokens failed");
 			id_audit(req, "signout", st->user_id, NULL);
 			id_session_end(req);
 		}

@@ -9,12 +9,18 @@
 #include <stdint.h>
 
 #include "core/onepass.h"
+#include "core/token.h"
 #include "crypto/password.h"
 #include "http/http.h"
 
 struct templates;
 struct tvars;
 struct outbox;
+struct keyring;
+
+/* Routes whose callers are programs (token, userinfo...): no session, no
+ * CSRF, errors as OAuth JSON. A site-level flag beside http.h's. */
+#define ROUTE_API ROUTE_SITE_FIRST
 
 #define ID_COOKIE_SESSION "op_session"
 #define ID_COOKIE_EMAIL "op_email"
@@ -25,6 +31,7 @@ struct id_site {
 	struct onepass *op;
 	const struct templates *tmpl;
 	struct outbox *outbox;		/* may be NULL (CLI, tests) */
+	struct keyring *keys;		/* signing keys */
 	struct password_params pw;
 	unsigned char csrf_key[32];
 	bool secure_cookies;		/* public URL is https */
@@ -34,7 +41,8 @@ struct id_site {
 
 /* Fills site for op; reads the CSRF key from the store. */
 enum op_rc id_site_init(struct id_site *site, struct onepass *op,
-			const struct templates *tmpl, struct outbox *outbox);
+			const struct templates *tmpl, struct outbox *outbox,
+			struct keyring *keys);
 void id_site_release(struct id_site *site);
 
 /* What the policy learned about the caller; req->state points here. */
@@ -44,6 +52,7 @@ struct id_state {
 	const char *email;		/* arena copies */
 	bool email_verified;
 	char session_hash[65];
+	char sid[TOKEN_STR_LEN + 1];	/* the session's public id */
 	int64_t auth_time;
 	struct tvars *vars;		/* page variables, made on demand */
 };
@@ -110,5 +119,17 @@ void ep_help(struct request *req);
 void ep_help_contact(struct request *req);
 void ep_privacy(struct request *req);
 void ep_terms(struct request *req);
+void ep_account_site_remove(struct request *req);
+void ep_discovery(struct request *req);
+void ep_jwks(struct request *req);
+void ep_authorize(struct request *req);
+void ep_authorize_resume(struct request *req);
+void ep_consent(struct request *req);
+void ep_token(struct request *req);
+void ep_userinfo(struct request *req);
+void ep_revoke(struct request *req);
+void ep_introspect(struct request *req);
+void ep_logout(struct request *req);
+void ep_logout_confirm(struct request *req);
 
 #endif

@@ -37,6 +37,7 @@ id_session_start(struct request *req, int64_t user_id, bool persistent,
 
 	token_new(tok);
 	token_hash(tok, strlen(tok), s.hash);
+	token_new(s.sid);
 	s.user_id = user_id;
 	s.created_at = now;
 	s.last_seen_at = now;
@@ -58,6 +59,7 @@ id_session_start(struct request *req, int64_t user_id, bool persistent,
 		goto out;
 	}
 	memcpy(st->session_hash, s.hash, sizeof(st->session_hash));
+	memcpy(st->sid, s.sid, sizeof(st->sid));
 	st->signed_in = true;
 	st->user_id = user_id;
 	st->auth_time = auth_time;

@@ -14,6 +14,7 @@
 #include "core/token.h"
 #include "html/render.h"
 #include "id/id.h"
+#include "id/oauth.h"
 #include "mail/mail.h"
 #include "store/store.h"
 
@@ -45,12 +46,29 @@ static const struct route id_routes[] = {
 	{ HTTP_POST, "/help/contact", ep_help_contact, FORM },
 	{ HTTP_GET, "/privacy", ep_privacy, 0 },
 	{ HTTP_GET, "/terms", ep_terms, 0 },
+	{ HTTP_POST, "/account/sites/remove", ep_account_site_remove,
+	  FORM | ROUTE_AUTH },
+	/* OpenID Connect */
+	{ HTTP_GET, "/.well-known/openid-configuration", ep_discovery, 0 },
+	{ HTTP_GET, "/jwks", ep_jwks, 0 },
+	{ HTTP_GET | HTTP_POST, "/authorize", ep_authorize, ROUTE_FORM },
+	{ HTTP_GET, "/authorize/resume", ep_authorize_resume, 0 },
+	{ HTTP_POST, "/consent", ep_consent, FORM | ROUTE_AUTH },
+	{ HTTP_POST, "/token", ep_token, ROUTE_FORM | ROUTE_API },
+	{ HTTP_GET | HTTP_POST, "/userinfo", ep_userinfo,
+	  ROUTE_FORM | ROUTE_API },
+	{ HTTP_POST, "/revoke", ep_revoke, ROUTE_FORM | ROUTE_API },
+	{ HTTP_POST, "/introspect", ep_introspect, ROUTE_FORM | ROUTE_API },
+	{ HTTP_GET | HTTP_POST, "/logout", ep_logout, ROUTE_FORM },
+	{ HTTP_POST, "/logout/confirm", ep_logout_confirm, FORM },
 };
 
-/* No script at all; styles and images only from the service itself. */
+/* No script at all; styles and images only from the service itself. No
+ * form-action: browsers apply it to the redirects after a form post, and
+ * sign-in and consent must end at the client's redirect URI. */
 static const char id_csp[] =
 	"default-src 'none'; style-src 'self'; img-src 'self' data:; "
-	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+	"frame-ancestors 'none'; base-uri 'none'";
 
 struct id_site *
 id_site_of(struct request *req)
@@ -265,6 +283,7 @@ load_session(struct request *req)
 	st->email = arena_strdup(req->arena, u.email);
 	st->email_verified = u.email_verified;
 	st->auth_time = s.auth_time;
+	memcpy(st->sid, s.sid, sizeof(st->sid));
 	/* Touch at most once a minute: a page view should not write. */
 	if (now - s.last_seen_at >= 60 &&
 	    store_session_touch(site->op->store, st->session_hash, now) != OP_OK)
@@ -283,8 +302,8 @@ id_before(struct request *req)
 	unsigned flags = req->route->flags;
 	char *to;
 
-	if (flags & ROUTE_PREFIX)
-		return true;	/* static files need nothing */
+	if (flags & (ROUTE_PREFIX | ROUTE_API))
+		return true;	/* static files and programs: no session */
 	load_session(req);
 	if ((flags & ROUTE_CSRF) && req->method == HTTP_POST) {
 		csrf_conf_of(req, &cc);
@@ -305,10 +324,29 @@ id_before(struct request *req)
 	return true;
 }
 
+/* Paths whose callers are programs: errors as OAuth JSON. */
+static bool
+is_api_path(const char *path)
+{
+	static const char *const api[] = { "/token", "/userinfo", "/revoke",
+					   "/introspect" };
+	size_t i;
+
+	for (i = 0; i < sizeof(api) / sizeof(api[0]); i++)
+		if (strcmp(path, api[i]) == 0)
+			return true;
+	return false;
+}
+
 static void
 id_error_page(struct request *req, int status, const char *msg)
 {
-	id_error(req, status, msg);
+	if (req->path != NULL && is_api_path(req->path))
+		id_oauth_error(req, status == 503 ? OIDC_TEMPORARILY_UNAVAILABLE
+						  : OIDC_INVALID_REQUEST,
+			       msg, false);
+	else
+		id_error(req, status, msg);
 }
 
 /* scheme://host[:port] of url, for the Origin check. */
@@ -330,7 +368,8 @@ origin_of(const char *url, char *out, size_t size)
 
 enum op_rc
 id_site_init(struct id_site *site, struct onepass *op,
-	     const struct templates *tmpl, struct outbox *outbox)
+	     const struct templates *tmpl, struct outbox *outbox,
+	     struct keyring *keys)
 {
 	enum op_rc rc;
 
@@ -338,6 +377,7 @@ id_site_init(struct id_site *site, struct onepass *op,
 	site->op = op;
 	site->tmpl = tmpl;
 	site->outbox = outbox;
+	site->keys = keys;
 	password_params_from_config(op->cfg, &site->pw);
 	rc = store_secret(op->store, "id.csrf", site->csrf_key);
 	if (rc != OP_OK)

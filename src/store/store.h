@@ -100,6 +100,8 @@ struct session {
 	int64_t expires_at;
 	int64_t auth_time;	/* last time the password was typed */
 	bool persistent;	/* "Save my e-mail address and password" */
+	char sid[TOKEN_STR_LEN + 1];	/* public session id ("sid" claim),
+					 * random; set by the caller */
 	char *ip;
 	char *user_agent;
 };
@@ -236,7 +238,166 @@ enum op_rc store_audit_list(struct store *st,
 enum op_rc store_secret(struct store *st, const char *name,
 			unsigned char out[32]);
 
-/* Deletes expired sessions, one-time tokens and throttle rows. */
+/* ---- OpenID Connect: clients ---- */
+
+struct client {
+	char *client_id;	/* public, random */
+	char *secret_hash;	/* SHA-256 hex of the secret; NULL: public */
+	char *name;
+	char *redirect_uris;	/* exact URIs, one per line */
+	char *post_logout_uris;	/* one per line; may be "" */
+	bool first_party;	/* skips consent */
+	char *id_token_alg;	/* "RS256", "ES256" or "EdDSA" */
+	int64_t created_at;
+};
+void client_release(struct client *c);
+
+/* OP_E_EXISTS if client_id or name is taken. */
+enum op_rc store_client_create(struct store *st, const struct client *c);
+enum op_rc store_client_get(struct store *st, const char *client_id,
+			    struct client *out);
+enum op_rc store_client_by_name(struct store *st, const char *name,
+				struct client *out);
+/* Oldest first. */
+enum op_rc store_client_list(struct store *st,
+			     int (*cb)(const struct client *c, void *arg),
+			     void *arg);
+/* Deletes the client with its codes, tokens and consents. */
+enum op_rc store_client_delete(struct store *st, const char *client_id);
+
+/* ---- signing keys ---- */
+
+struct signing_key {
+	char *kid;
+	char *alg;		/* "RS256", "ES256", "EdDSA" */
+	char *private_key;	/* PEM, or sealed with the master key */
+	char *public_jwk;	/* JSON object text */
+	int64_t created_at;
+	int64_t retired_at;	/* 0 while published in the JWKS */
+};
+void signing_key_release(struct signing_key *k);
+
+enum op_rc store_key_add(struct store *st, const struct signing_key *k);
+/* Every key, newest first (retired ones included: check retired_at). */
+enum op_rc store_key_list(struct store *st,
+			  int (*cb)(const struct signing_key *k, void *arg),
+			  void *arg);
+/* OP_E_NOTFOUND when no unretired key has that kid. */
+enum op_rc store_key_retire(struct store *st, const char *kid, int64_t now);
+
+/* ---- pending authorization requests (while the person signs in or
+ * consents) ---- */
+
+struct authz_request {
+	char id[TOKEN_HASH_LEN + 1];	/* hash of the id in the URL */
+	char *params;		/* the validated request, urlencoded */
+	int64_t created_at;
+	int64_t expires_at;
+};
+void authz_request_release(struct authz_request *r);
+
+enum op_rc store_authz_request_create(struct store *st,
+				      const struct authz_request *r);
+/* OP_E_NOTFOUND when absent or expired at now. */
+enum op_rc store_authz_request_get(struct store *st, const char *id,
+				   int64_t now, struct authz_request *out);
+enum op_rc store_authz_request_delete(struct store *st, const char *id);
+
+/* ---- authorization codes: single use, bound to client, redirect URI
+ * and PKCE challenge ---- */
+
+struct auth_code {
+	char hash[TOKEN_HASH_LEN + 1];
+	char *client_id;
+	int64_t user_id;
+	char *redirect_uri;
+	char *scope;		/* space-separated */
+	char *nonce;		/* may be NULL */
+	char *code_challenge;	/* S256 challenge, may be NULL */
+	char *sid;		/* the ID service session */
+	int64_t auth_time;
+	int64_t created_at;
+	int64_t expires_at;
+};
+void auth_code_release(struct auth_code *c);
+
+enum op_rc store_code_create(struct store *st, const struct auth_code *c);
+/*
+ * Atomically spends the code and returns it. OP_E_NOTFOUND when unknown;
+ * OP_E_EXPIRED when past expires_at; OP_E_CONFLICT when it was already
+ * spent - then out is filled too, so the caller can revoke what the first
+ * use issued (tokens whose family is the code's hash).
+ */
+enum op_rc store_code_consume(struct store *st, const char *hash,
+			      int64_t now, struct auth_code *out);
+
+/* ---- access and refresh tokens (opaque, stored hashed) ---- */
+
+enum oauth_token_kind { OAUTH_ACCESS = 1, OAUTH_REFRESH = 2 };
+
+struct oauth_token {
+	char hash[TOKEN_HASH_LEN + 1];
+	enum oauth_token_kind kind;
+	char *client_id;
+	int64_t user_id;
+	char *scope;
+	char *family;		/* the grant: the code's hash */
+	char *sid;		/* may be NULL */
+	int64_t auth_time;
+	int64_t created_at;
+	int64_t expires_at;
+};
+void oauth_token_release(struct oauth_token *t);
+
+enum op_rc store_token_create(struct store *st, const struct oauth_token *t);
+/* A live token: OP_E_NOTFOUND when unknown, revoked, spent or expired. */
+enum op_rc store_token_get(struct store *st, const char *hash, int64_t now,
+			   struct oauth_token *out);
+/*
+ * Spends a refresh token for rotation, atomically. OP_E_NOTFOUND when
+ * unknown, revoked or expired; OP_E_CONFLICT when already spent (out is
+ * filled: the caller revokes the family).
+ */
+enum op_rc store_token_use_refresh(struct store *st, const char *hash,
+				   int64_t now, struct oauth_token *out);
+enum op_rc store_token_revoke(struct store *st, const char *hash);
+enum op_rc store_token_revoke_family(struct store *st, const char *family);
+/* Revokes every token of user_id for client_id. */
+enum op_rc store_token_revoke_grant(struct store *st, int64_t user_id,
+				    const char *client_id);
+/* Revokes every token issued under the ID service session sid. */
+enum op_rc store_token_revoke_sid(struct store *st, const char *sid);
+
+/* ---- consents and the sites an ID has signed in to ---- */
+
+struct grant {
+	int64_t user_id;
+	char *client_id;
+	char *client_name;	/* filled by store_grant_list */
+	char *scope;		/* consented scope, space-separated */
+	int64_t first_at;
+	int64_t last_at;
+};
+void grant_release(struct grant *g);
+
+/* Records a sign-in of user_id at client_id with scope (merged into the
+ * consented scope) at now. */
+enum op_rc store_grant_touch(struct store *st, int64_t user_id,
+			     const char *client_id, const char *scope,
+			     int64_t now);
+/* OP_E_NOTFOUND when the ID never consented to/signed in at client. */
+enum op_rc store_grant_get(struct store *st, int64_t user_id,
+			   const char *client_id, struct grant *out);
+/* Most recent first. */
+enum op_rc store_grant_list(struct store *st, int64_t user_id,
+			    int (*cb)(const struct grant *g, void *arg),
+			    void *arg);
+/* Forgets the consent and revokes the client's tokens for user_id. */
+enum op_rc store_grant_delete(struct store *st, int64_t user_id,
+			      const char *client_id);
+
+/* Deletes expired sessions, one-time tokens, throttle rows, pending
+ * authorization requests, codes and tokens. */
 enum op_rc store_gc(struct store *st, int64_t now);
 
 #endif
