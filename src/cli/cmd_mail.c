@@ -12,8 +12,75 @@
 #include <string.h>
 #include <time.h>
 
+#include <dirent.h>
+
 #include "cli/cmd_mail.h"
+#include "core/config.h"
+#include "core/xmalloc.h"
 #include "store/store.h"
+
+#define HEADER_SCAN_BYTES 8192
+
+/* True when the file at path has the header "Message-ID: <mid>". */
+static bool
+file_has_message_id(const char *path, const char *mid)
+{
+	char head[HEADER_SCAN_BYTES + 1], *want;
+	FILE *f = fopen(path, "rb");
+	size_t n;
+	bool found;
+
+	if (f == NULL)
+		return false;
+	n = fread(head, 1, HEADER_SCAN_BYTES, f);
+	fclose(f);
+	head[n] = '\0';
+	want = xasprintf("\r\nMessage-ID: %s\r\n", mid);
+	found = strstr(head, want) != NULL;
+	xfree(want);
+	return found;
+}
+
+/* Copies the Maildir file of a delivered message to stdout. The store
+ * does not keep a delivered message's body (it holds link tokens), so
+ * `mail show` reads the copy the Maildir transport delivered. */
+static int
+show_from_maildir(const struct onepass *op, const char *mid)
+{
+	static const char *const subdirs[] = { "new", "cur" };
+	char buf[65536], *dir, *path;
+	struct dirent *e;
+	size_t i, n;
+	DIR *d;
+	FILE *f;
+
+	for (i = 0; i < 2; i++) {
+		dir = xasprintf("%s/%s", op->cfg->mail_dir, subdirs[i]);
+		d = opendir(dir);
+		while (d != NULL && (e = readdir(d)) != NULL) {
+			if (e->d_name[0] == '.')
+				continue;
+			path = xasprintf("%s/%s", dir, e->d_name);
+			if (!file_has_message_id(path, mid)) {
+				xfree(path);
+				continue;
+			}
+			f = fopen(path, "rb");
+			while (f != NULL && (n = fread(buf, 1, sizeof(buf), f)) > 0)
+				fwrite(buf, 1, n, stdout);
+			if (f != NULL)
+				fclose(f);
+			xfree(path);
+			closedir(d);
+			xfree(dir);
+			return 0;
+		}
+		if (d != NULL)
+			closedir(d);
+		xfree(dir);
+	}
+	return -1;
+}
 
 static const char *
 status_name(enum outbox_status s)
@@ -115,9 +182,15 @@ mail_show(struct onepass *op, const char *arg)
 			op_strerror(rc));
 		return 1;
 	}
-	if (m.body_len > 0 && fwrite(m.body, 1, m.body_len, stdout) !=
-	    m.body_len)
+	if (m.body_len == 0 && m.status == OUTBOX_SENT) {
+		if (show_from_maildir(op, m.message_id) != 0) {
+			fprintf(stderr, "onepass: message %s was delivered; its "
+				"body is not kept after delivery\n", arg);
+			status = 1;
+		}
+	} else if (fwrite(m.body, 1, m.body_len, stdout) != m.body_len) {
 		status = 1;
+	}
 	if (fflush(stdout) != 0)
 		status = 1;
 	outbox_msg_release(&m);

@@ -12,21 +12,24 @@
  *   - absent row (or 0 rows changed by an update/delete of one key)
  *                                          -> OP_E_NOTFOUND
  *   - unique or primary key violation      -> OP_E_EXISTS
- *   - foreign key violation (no such user) -> OP_E_NOTFOUND
+ *   - foreign key violation (no such user or client)
+ *                                          -> OP_E_NOTFOUND
  *   - anything else (busy, I/O, corrupt)   -> OP_E_STORE, logged once by
  *                                             the backend with log_warnx
  *                                             naming the statement
  *
  * Each operation has the semantics written next to its twin in store.h;
  * docs/design/store-contract.md lists them op by op and the conformance
- * suite (tests/unit/store/test_store.c) proves each backend against it.
+ * suites (tests/unit/store/test_store.c, test_store_oidc.c) prove each
+ * backend against it.
  *
  * Threads: every function may be called from any thread. A backend keeps
  * one connection per calling thread, opened on first use, so no lock is
  * taken per call. Transactions (begin/commit/rollback) act on the calling
  * thread's connection only. Operations that need atomicity on their own
  * (onetime_consume, outbox_claim, throttle_hit, user_note_failure,
- * secret) are atomic whether or not the caller has a transaction open.
+ * secret, code_consume, token_use_refresh, grant_touch, grant_delete)
+ * are atomic whether or not the caller has a transaction open.
  *
  * Records returned to the caller own their strings (allocated with
  * xmalloc.h); the facade's *_release() functions free them.
@@ -125,8 +128,76 @@ struct store_backend {
 
 	/* The facade wipes out on failure. */
 	enum op_rc (*secret)(void *h, const char *name, unsigned char out[32]);
+	/* Every kind of expired row, sessions to tokens. */
 	enum op_rc (*gc)(void *h, int64_t now);
+
+	/* ---- the OpenID Connect provider ---- */
+
+	/* post_logout_uris NULL is stored as "". */
+	enum op_rc (*client_create)(void *h, const struct client *c);
+	enum op_rc (*client_get)(void *h, const char *client_id,
+				 struct client *out);
+	enum op_rc (*client_by_name)(void *h, const char *name,
+				     struct client *out);
+	enum op_rc (*client_list)(void *h,
+				  int (*cb)(const struct client *c, void *arg),
+				  void *arg);
+	/* Also deletes the client's codes, tokens and grants. */
+	enum op_rc (*client_delete)(void *h, const char *client_id);
+
+	/* retired_at 0 is stored as "not retired". */
+	enum op_rc (*key_add)(void *h, const struct signing_key *k);
+	enum op_rc (*key_list)(void *h,
+			       int (*cb)(const struct signing_key *k,
+					 void *arg),
+			       void *arg);
+	enum op_rc (*key_retire)(void *h, const char *kid, int64_t now);
+
+	enum op_rc (*authz_request_create)(void *h,
+					   const struct authz_request *r);
+	enum op_rc (*authz_request_get)(void *h, const char *id, int64_t now,
+					struct authz_request *out);
+	enum op_rc (*authz_request_delete)(void *h, const char *id);
+
+	enum op_rc (*code_create)(void *h, const struct auth_code *c);
+	enum op_rc (*code_consume)(void *h, const char *hash, int64_t now,
+				   struct auth_code *out);
+
+	enum op_rc (*token_create)(void *h, const struct oauth_token *t);
+	enum op_rc (*token_get)(void *h, const char *hash, int64_t now,
+				struct oauth_token *out);
+	enum op_rc (*token_use_refresh)(void *h, const char *hash, int64_t now,
+					struct oauth_token *out);
+	/* The four revocations answer OP_OK even when nothing matched. */
+	enum op_rc (*token_revoke)(void *h, const char *hash);
+	enum op_rc (*token_revoke_family)(void *h, const char *family);
+	enum op_rc (*token_revoke_grant)(void *h, int64_t user_id,
+					 const char *client_id);
+	enum op_rc (*token_revoke_sid)(void *h, const char *sid);
+
+	/* Merges scope into the stored one with store_scope_union() inside
+	 * one write transaction. */
+	enum op_rc (*grant_touch)(void *h, int64_t user_id,
+				  const char *client_id, const char *scope,
+				  int64_t now);
+	enum op_rc (*grant_get)(void *h, int64_t user_id,
+				const char *client_id, struct grant *out);
+	enum op_rc (*grant_list)(void *h, int64_t user_id,
+				 int (*cb)(const struct grant *g, void *arg),
+				 void *arg);
+	/* One transaction: deletes the grant, revokes the tokens. */
+	enum op_rc (*grant_delete)(void *h, int64_t user_id,
+				   const char *client_id);
 };
+
+/*
+ * The scope a grant holds after consenting to add on top of have: the
+ * words of have, then those of add that have lacks, single spaces, no
+ * duplicates. Both are space-separated words (have may be NULL or "").
+ * Returns a new string, caller frees with xfree(). Semantics shared by
+ * every backend, so it lives in the facade (store_oidc.c).
+ */
+char *store_scope_union(const char *have, const char *add);
 
 extern const struct store_backend store_backend_sqlite;
 

@@ -1,7 +1,9 @@
 /*
- * store.c - the store facade: every store_* function of store.h. It picks
- * the backend named by the configuration, checks each argument, and only
- * then forwards the call to the backend's table (store/backend.h).
+ * store.c - the store facade: the store_* functions of store.h up to the
+ * server secrets and store_gc (those of the OpenID Connect provider are in
+ * store_oidc.c). It picks the backend named by the configuration, checks
+ * each argument, and only then forwards the call to the backend's table
+ * (store/backend.h).
  *
  * The facade owns the semantics that must not differ between backends:
  * which arguments are acceptable (non-NULL, lengths, token hashes as 64
@@ -27,7 +29,7 @@
 #include "core/email.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
-#include "store/backend.h"
+#include "store/facade.h"
 #include "store/store.h"
 
 #define STORE_SUB_MAX 255
@@ -43,56 +45,6 @@
 #define STORE_SUBJECT_MAX 998	/* RFC 5322 line limit */
 #define STORE_MAIL_ERROR_MAX 1024	/* longer is cut */
 #define STORE_BODY_MAX (8u * 1024 * 1024)
-
-struct store {
-	const struct store_backend *be;
-	void *h;
-};
-
-#define REFUSE(what)                                                          \
-	do {                                                                  \
-		log_debug("store: %s: invalid %s", __func__, (what));         \
-		return OP_E_INVALID;                                          \
-	} while (0)
-
-/* Non-NULL, non-empty, at most max bytes. */
-static bool
-valid_str(const char *s, size_t max)
-{
-	return s != NULL && s[0] != '\0' && strnlen(s, max + 1) <= max;
-}
-
-/* valid_str and no CR or LF (it may reach a header or a log line). */
-static bool
-valid_line(const char *s, size_t max)
-{
-	return valid_str(s, max) && strpbrk(s, "\r\n") == NULL;
-}
-
-/* NULL, or a valid_line. */
-static bool
-valid_opt_line(const char *s, size_t max)
-{
-	return s == NULL || valid_line(s, max);
-}
-
-/* Exactly TOKEN_HASH_LEN lower-case hex digits, as token_hash() writes. */
-static bool
-valid_hash(const char *h)
-{
-	size_t i;
-
-	if (h == NULL)
-		return false;
-	for (i = 0; h[i] != '\0'; i++) {
-		if (i >= TOKEN_HASH_LEN)
-			return false;
-		if (!((h[i] >= '0' && h[i] <= '9') ||
-		      (h[i] >= 'a' && h[i] <= 'f')))
-			return false;
-	}
-	return i == TOKEN_HASH_LEN;
-}
 
 /* A canonical address: printable ASCII without upper case or space. */
 static bool
@@ -403,6 +355,10 @@ store_session_create(struct store *st, const struct session *s)
 		REFUSE("user_id");
 	if (!valid_opt_line(s->ip, STORE_IP_MAX))
 		REFUSE("ip");
+	/* "" (no public id) or an identifier ending inside the array. */
+	if (strnlen(s->sid, sizeof(s->sid)) == sizeof(s->sid) ||
+	    (s->sid[0] != '\0' && !valid_ident(s->sid, STORE_SID_MAX)))
+		REFUSE("sid");
 	norm = *s;
 	norm.user_agent = (char *)cut_utf8(s->user_agent,
 					   STORE_USER_AGENT_MAX, &ua_copy);

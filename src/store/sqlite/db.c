@@ -103,6 +103,10 @@ conn_open(struct sq_store *st, struct sq_conn **out, struct op_err *err)
 	rc = conn_exec(c, "PRAGMA synchronous=NORMAL", err);
 	if (rc == OP_OK)
 		rc = conn_exec(c, "PRAGMA foreign_keys=ON", err);
+	/* Deleted secrets (spent mail bodies, old hashes) are overwritten,
+	 * not left in free pages. */
+	if (rc == OP_OK)
+		rc = conn_exec(c, "PRAGMA secure_delete=ON", err);
 	if (rc != OP_OK) {
 		conn_close(c);
 		return rc;
@@ -320,6 +324,26 @@ sq_col_text(const struct sq_query *q, int col)
 	if (sqlite3_column_type(q->stmt, col) == SQLITE_NULL)
 		return NULL;
 	return (const char *)sqlite3_column_text(q->stmt, col);
+}
+
+void
+sq_col_buf(const struct sq_query *q, int col, char *out, size_t size)
+{
+	const char *s = sq_col_text(q, col);
+	size_t len;
+
+	if (size == 0)
+		return;
+	len = s != NULL ? strnlen(s, size - 1) : 0;
+	if (len > 0)
+		memcpy(out, s, len);
+	out[len] = '\0';
+}
+
+bool
+sq_col_null(const struct sq_query *q, int col)
+{
+	return sqlite3_column_type(q->stmt, col) == SQLITE_NULL;
 }
 
 /* Runs one of the transaction statements on this thread's connection. */
@@ -583,4 +607,34 @@ const struct store_backend store_backend_sqlite = {
 
 	.secret = sq_secret,
 	.gc = sq_gc,
+
+	.client_create = sq_client_create,
+	.client_get = sq_client_get,
+	.client_by_name = sq_client_by_name,
+	.client_list = sq_client_list,
+	.client_delete = sq_client_delete,
+
+	.key_add = sq_key_add,
+	.key_list = sq_key_list,
+	.key_retire = sq_key_retire,
+
+	.authz_request_create = sq_authz_request_create,
+	.authz_request_get = sq_authz_request_get,
+	.authz_request_delete = sq_authz_request_delete,
+
+	.code_create = sq_code_create,
+	.code_consume = sq_code_consume,
+
+	.token_create = sq_token_create,
+	.token_get = sq_token_get,
+	.token_use_refresh = sq_token_use_refresh,
+	.token_revoke = sq_token_revoke,
+	.token_revoke_family = sq_token_revoke_family,
+	.token_revoke_grant = sq_token_revoke_grant,
+	.token_revoke_sid = sq_token_revoke_sid,
+
+	.grant_touch = sq_grant_touch,
+	.grant_get = sq_grant_get,
+	.grant_list = sq_grant_list,
+	.grant_delete = sq_grant_delete,
 };

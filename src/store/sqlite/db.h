@@ -86,9 +86,45 @@ enum sq_stmt {
 	ST_SECRET_INSERT,
 	ST_SECRET_GET,
 
+	ST_CLIENT_INSERT,
+	ST_CLIENT_GET,
+	ST_CLIENT_BY_NAME,
+	ST_CLIENT_LIST,
+	ST_CLIENT_DELETE,
+
+	ST_KEY_INSERT,
+	ST_KEY_LIST,
+	ST_KEY_RETIRE,
+
+	ST_AUTHZ_INSERT,
+	ST_AUTHZ_GET,
+	ST_AUTHZ_DELETE,
+
+	ST_CODE_INSERT,
+	ST_CODE_CONSUME,
+	ST_CODE_STATE,
+
+	ST_TOKEN_INSERT,
+	ST_TOKEN_GET,
+	ST_TOKEN_USE_REFRESH,
+	ST_TOKEN_STATE,
+	ST_TOKEN_REVOKE,
+	ST_TOKEN_REVOKE_FAMILY,
+	ST_TOKEN_REVOKE_GRANT,
+	ST_TOKEN_REVOKE_SID,
+
+	ST_GRANT_SCOPE,
+	ST_GRANT_UPSERT,
+	ST_GRANT_GET,
+	ST_GRANT_LIST,
+	ST_GRANT_DELETE,
+
 	ST_GC_SESSIONS,
 	ST_GC_ONETIME,
 	ST_GC_THROTTLE,
+	ST_GC_AUTHZ,
+	ST_GC_CODES,
+	ST_GC_TOKENS,
 
 	ST__COUNT
 };
@@ -154,6 +190,9 @@ int64_t sq_col_int64(const struct sq_query *q, int col);
 char *sq_col_str(const struct sq_query *q, int col);
 /* Borrowed text valid until the next step; NULL when SQL NULL. */
 const char *sq_col_text(const struct sq_query *q, int col);
+/* Copies a text column into out[size], cut to fit; "" when SQL NULL. */
+void sq_col_buf(const struct sq_query *q, int col, char *out, size_t size);
+bool sq_col_null(const struct sq_query *q, int col);
 
 /* Maps an SQLite result (after a failed step) to an op_rc, logging the
  * failures that are not plain constraint answers. */
@@ -240,5 +279,48 @@ enum op_rc sq_audit_list(void *h,
 
 enum op_rc sq_secret(void *h, const char *name, unsigned char out[32]);
 enum op_rc sq_gc(void *h, int64_t now);
+
+enum op_rc sq_client_create(void *h, const struct client *c);
+enum op_rc sq_client_get(void *h, const char *client_id, struct client *out);
+enum op_rc sq_client_by_name(void *h, const char *name, struct client *out);
+enum op_rc sq_client_list(void *h,
+			  int (*cb)(const struct client *c, void *arg),
+			  void *arg);
+enum op_rc sq_client_delete(void *h, const char *client_id);
+
+enum op_rc sq_key_add(void *h, const struct signing_key *k);
+enum op_rc sq_key_list(void *h,
+		       int (*cb)(const struct signing_key *k, void *arg),
+		       void *arg);
+enum op_rc sq_key_retire(void *h, const char *kid, int64_t now);
+
+enum op_rc sq_authz_request_create(void *h, const struct authz_request *r);
+enum op_rc sq_authz_request_get(void *h, const char *id, int64_t now,
+				struct authz_request *out);
+enum op_rc sq_authz_request_delete(void *h, const char *id);
+
+enum op_rc sq_code_create(void *h, const struct auth_code *c);
+enum op_rc sq_code_consume(void *h, const char *hash, int64_t now,
+			   struct auth_code *out);
+
+enum op_rc sq_token_create(void *h, const struct oauth_token *t);
+enum op_rc sq_token_get(void *h, const char *hash, int64_t now,
+			struct oauth_token *out);
+enum op_rc sq_token_use_refresh(void *h, const char *hash, int64_t now,
+				struct oauth_token *out);
+enum op_rc sq_token_revoke(void *h, const char *hash);
+enum op_rc sq_token_revoke_family(void *h, const char *family);
+enum op_rc sq_token_revoke_grant(void *h, int64_t user_id,
+				 const char *client_id);
+enum op_rc sq_token_revoke_sid(void *h, const char *sid);
+
+enum op_rc sq_grant_touch(void *h, int64_t user_id, const char *client_id,
+			  const char *scope, int64_t now);
+enum op_rc sq_grant_get(void *h, int64_t user_id, const char *client_id,
+			struct grant *out);
+enum op_rc sq_grant_list(void *h, int64_t user_id,
+			 int (*cb)(const struct grant *g, void *arg),
+			 void *arg);
+enum op_rc sq_grant_delete(void *h, int64_t user_id, const char *client_id);
 
 #endif

@@ -2,11 +2,14 @@
  * gc.c - deletes what has expired: the gc operation of struct
  * store_backend (store/backend.h).
  *
- * Expired rows already behave as absent (sessions, throttle windows) or
- * spent (one-time tokens), so collecting them changes no answer except
- * that a long-expired one-time token becomes OP_E_NOTFOUND instead of
- * OP_E_EXPIRED. Each table is one DELETE in its own implicit transaction:
- * a collection never holds the write lock for long.
+ * Expired rows already behave as absent (sessions, throttle windows,
+ * pending authorization requests, tokens) or spent (one-time tokens,
+ * codes), so collecting them changes no answer except that a collected
+ * one-time token or code becomes OP_E_NOTFOUND instead of OP_E_EXPIRED,
+ * and a spent code replayed after its expiry is no longer recognised
+ * (OP_E_NOTFOUND instead of OP_E_CONFLICT). Revoked and spent tokens stay
+ * until they expire. Each table is one DELETE in its own implicit
+ * transaction: a collection never holds the write lock for long.
  */
 #include "store/sqlite/db.h"
 
@@ -17,6 +20,9 @@ sq_gc(void *h, int64_t now)
 		ST_GC_SESSIONS,
 		ST_GC_ONETIME,
 		ST_GC_THROTTLE,
+		ST_GC_AUTHZ,
+		ST_GC_CODES,
+		ST_GC_TOKENS,
 	};
 	struct sq_query q;
 	enum op_rc rc;

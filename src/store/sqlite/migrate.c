@@ -89,6 +89,87 @@ static const char *const migrations[] = {
 	"CREATE TABLE secrets ("
 	" name TEXT PRIMARY KEY,"
 	" value BLOB NOT NULL);",
+
+	/*
+	 * 2: the OpenID Connect provider: clients, signing keys, pending
+	 * authorization requests, codes, tokens and grants; the public
+	 * session id. Sessions made before this migration keep sid NULL
+	 * (read back as ""): they were never named in an ID token.
+	 */
+	"CREATE TABLE clients ("
+	" client_id TEXT PRIMARY KEY,"
+	" secret_hash TEXT,"
+	" name TEXT NOT NULL UNIQUE,"
+	" redirect_uris TEXT NOT NULL,"
+	" post_logout_uris TEXT NOT NULL DEFAULT '',"
+	" first_party INTEGER NOT NULL DEFAULT 0,"
+	" id_token_alg TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL);"
+
+	"CREATE TABLE signing_keys ("
+	" kid TEXT PRIMARY KEY,"
+	" alg TEXT NOT NULL,"
+	" private_key TEXT NOT NULL,"
+	" public_jwk TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" retired_at INTEGER);"
+
+	"CREATE TABLE authz_requests ("
+	" id TEXT PRIMARY KEY,"
+	" params TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL);"
+	"CREATE INDEX authz_requests_expires ON authz_requests (expires_at);"
+
+	"CREATE TABLE auth_codes ("
+	" hash TEXT PRIMARY KEY,"
+	" client_id TEXT NOT NULL"
+	"  REFERENCES clients (client_id) ON DELETE CASCADE,"
+	" user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+	" redirect_uri TEXT NOT NULL,"
+	" scope TEXT NOT NULL,"
+	" nonce TEXT,"
+	" code_challenge TEXT,"
+	" sid TEXT,"
+	" auth_time INTEGER NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL,"
+	" used_at INTEGER);"
+	"CREATE INDEX auth_codes_client ON auth_codes (client_id);"
+	"CREATE INDEX auth_codes_user ON auth_codes (user_id);"
+	"CREATE INDEX auth_codes_expires ON auth_codes (expires_at);"
+
+	"CREATE TABLE oauth_tokens ("
+	" hash TEXT PRIMARY KEY,"
+	" kind INTEGER NOT NULL,"
+	" client_id TEXT NOT NULL"
+	"  REFERENCES clients (client_id) ON DELETE CASCADE,"
+	" user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+	" scope TEXT NOT NULL,"
+	" family TEXT NOT NULL,"
+	" sid TEXT,"
+	" auth_time INTEGER NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL,"
+	" used_at INTEGER,"
+	" revoked_at INTEGER);"
+	"CREATE INDEX oauth_tokens_family ON oauth_tokens (family);"
+	"CREATE INDEX oauth_tokens_grant ON oauth_tokens (user_id, client_id);"
+	"CREATE INDEX oauth_tokens_sid ON oauth_tokens (sid);"
+	"CREATE INDEX oauth_tokens_client ON oauth_tokens (client_id);"
+	"CREATE INDEX oauth_tokens_expires ON oauth_tokens (expires_at);"
+
+	"CREATE TABLE grants ("
+	" user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+	" client_id TEXT NOT NULL"
+	"  REFERENCES clients (client_id) ON DELETE CASCADE,"
+	" scope TEXT NOT NULL,"
+	" first_at INTEGER NOT NULL,"
+	" last_at INTEGER NOT NULL,"
+	" PRIMARY KEY (user_id, client_id));"
+	"CREATE INDEX grants_client ON grants (client_id);"
+
+	"ALTER TABLE sessions ADD COLUMN sid TEXT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -4,7 +4,9 @@
  *
  * A session is keyed by the hash of its cookie token; the token itself is
  * never stored. Expiry is decided in the query (expires_at > now), so an
- * expired row behaves as absent until store_gc() deletes it.
+ * expired row behaves as absent until store_gc() deletes it. The public
+ * session id (sid, named in ID tokens) is a plain column: NULL for
+ * sessions made before schema version 2, read back as "".
  */
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +32,7 @@ read_session(const struct sq_query *q, struct session *out)
 	out->persistent = sq_col_int64(q, 6) != 0;
 	out->ip = sq_col_str(q, 7);
 	out->user_agent = sq_col_str(q, 8);
+	sq_col_buf(q, 9, out->sid, sizeof(out->sid));
 }
 
 enum op_rc
@@ -50,6 +53,9 @@ sq_session_create(void *h, const struct session *s)
 	sq_bind_int64(&q, 7, s->persistent);
 	sq_bind_text(&q, 8, s->ip);
 	sq_bind_text(&q, 9, s->user_agent);
+	/* No sid (a caller that names none) is NULL, as in rows made
+	 * before the column existed. */
+	sq_bind_text(&q, 10, s->sid[0] != '\0' ? s->sid : NULL);
 	rc = sq_query_run(&q);
 	sq_query_end(&q);
 	return rc;

@@ -15,8 +15,21 @@
 	"needs_reset, failed_logins, last_failed_at, created_at"
 #define SESSION_COLS                                                          \
 	"hash, user_id, created_at, last_seen_at, expires_at, auth_time, "     \
-	"persistent, ip, user_agent"
+	"persistent, ip, user_agent, sid"
 #define ONETIME_COLS "hash, kind, user_id, data, created_at, expires_at"
+#define CLIENT_COLS                                                           \
+	"client_id, secret_hash, name, redirect_uris, post_logout_uris, "      \
+	"first_party, id_token_alg, created_at"
+#define KEY_COLS "kid, alg, private_key, public_jwk, created_at, retired_at"
+#define AUTHZ_COLS "id, params, created_at, expires_at"
+#define CODE_COLS                                                             \
+	"hash, client_id, user_id, redirect_uri, scope, nonce, "               \
+	"code_challenge, sid, auth_time, created_at, expires_at"
+#define TOKEN_COLS                                                            \
+	"hash, kind, client_id, user_id, scope, family, sid, auth_time, "      \
+	"created_at, expires_at"
+#define GRANT_COLS                                                            \
+	"g.user_id, g.client_id, c.name, g.scope, g.first_at, g.last_at"
 #define OUTBOX_COLS                                                           \
 	"id, message_id, mail_from, rcpt, subject, status, attempts, "         \
 	"created_at, next_attempt_at, sent_at, last_error"
@@ -59,7 +72,7 @@ const struct sq_stmt_def sq_stmts[ST__COUNT] = {
 
 	S(ST_SESSION_INSERT,
 	  "INSERT INTO sessions (" SESSION_COLS ") "
-	  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+	  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
 	S(ST_SESSION_GET,
 	  "SELECT " SESSION_COLS " FROM sessions "
 	  "WHERE hash = ?1 AND expires_at > ?2"),
@@ -123,9 +136,11 @@ const struct sq_stmt_def sq_stmts[ST__COUNT] = {
 	S(ST_OUTBOX_CLAIM_UPDATE,
 	  "UPDATE outbox SET claimed_until = ?2, attempts = attempts + 1 "
 	  "WHERE id = ?1"),
+	/* A delivered message's body holds live link tokens: it is not
+	 * kept (secure_delete zeroes the freed pages too). */
 	S(ST_OUTBOX_MARK_SENT,
-	  "UPDATE outbox SET status = 1, sent_at = ?2, claimed_until = NULL "
-	  "WHERE id = ?1"),
+	  "UPDATE outbox SET status = 1, sent_at = ?2, claimed_until = NULL, "
+	  "body = X'' WHERE id = ?1"),
 	S(ST_OUTBOX_MARK_RETRY,
 	  "UPDATE outbox SET next_attempt_at = ?2, last_error = ?3, "
 	  "claimed_until = NULL WHERE id = ?1"),
@@ -151,7 +166,101 @@ const struct sq_stmt_def sq_stmts[ST__COUNT] = {
 	  "ON CONFLICT (name) DO NOTHING"),
 	S(ST_SECRET_GET, "SELECT value FROM secrets WHERE name = ?1"),
 
+	S(ST_CLIENT_INSERT,
+	  "INSERT INTO clients (" CLIENT_COLS ") "
+	  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+	S(ST_CLIENT_GET,
+	  "SELECT " CLIENT_COLS " FROM clients WHERE client_id = ?1"),
+	S(ST_CLIENT_BY_NAME,
+	  "SELECT " CLIENT_COLS " FROM clients WHERE name = ?1"),
+	S(ST_CLIENT_LIST,
+	  "SELECT " CLIENT_COLS " FROM clients ORDER BY created_at, rowid"),
+	/* Codes, tokens and grants go with it (ON DELETE CASCADE). */
+	S(ST_CLIENT_DELETE, "DELETE FROM clients WHERE client_id = ?1"),
+
+	S(ST_KEY_INSERT,
+	  "INSERT INTO signing_keys (" KEY_COLS ") "
+	  "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+	S(ST_KEY_LIST,
+	  "SELECT " KEY_COLS " FROM signing_keys "
+	  "ORDER BY created_at DESC, rowid DESC"),
+	S(ST_KEY_RETIRE,
+	  "UPDATE signing_keys SET retired_at = ?2 "
+	  "WHERE kid = ?1 AND retired_at IS NULL"),
+
+	S(ST_AUTHZ_INSERT,
+	  "INSERT INTO authz_requests (" AUTHZ_COLS ") "
+	  "VALUES (?1, ?2, ?3, ?4)"),
+	S(ST_AUTHZ_GET,
+	  "SELECT " AUTHZ_COLS " FROM authz_requests "
+	  "WHERE id = ?1 AND expires_at > ?2"),
+	S(ST_AUTHZ_DELETE, "DELETE FROM authz_requests WHERE id = ?1"),
+
+	S(ST_CODE_INSERT,
+	  "INSERT INTO auth_codes (" CODE_COLS ") "
+	  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
+	/* Check and spend in one statement: of two racing exchanges of
+	 * one code, only one sees used_at IS NULL. */
+	S(ST_CODE_CONSUME,
+	  "UPDATE auth_codes SET used_at = ?2 "
+	  "WHERE hash = ?1 AND used_at IS NULL AND expires_at > ?2 "
+	  "RETURNING " CODE_COLS),
+	/* Why a consume matched nothing. */
+	S(ST_CODE_STATE,
+	  "SELECT " CODE_COLS ", used_at FROM auth_codes WHERE hash = ?1"),
+
+	S(ST_TOKEN_INSERT,
+	  "INSERT INTO oauth_tokens (" TOKEN_COLS ") "
+	  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
+	S(ST_TOKEN_GET,
+	  "SELECT " TOKEN_COLS " FROM oauth_tokens "
+	  "WHERE hash = ?1 AND revoked_at IS NULL AND used_at IS NULL "
+	  "AND expires_at > ?2"),
+	S(ST_TOKEN_USE_REFRESH,
+	  "UPDATE oauth_tokens SET used_at = ?2 "
+	  "WHERE hash = ?1 AND kind = 2 AND used_at IS NULL "
+	  "AND revoked_at IS NULL AND expires_at > ?2 "
+	  "RETURNING " TOKEN_COLS),
+	/* Why a use matched nothing. */
+	S(ST_TOKEN_STATE,
+	  "SELECT " TOKEN_COLS ", used_at, revoked_at FROM oauth_tokens "
+	  "WHERE hash = ?1"),
+	/* revoked_at = 0: revoked, at a time the API does not pass. */
+	S(ST_TOKEN_REVOKE,
+	  "UPDATE oauth_tokens SET revoked_at = 0 "
+	  "WHERE hash = ?1 AND revoked_at IS NULL"),
+	S(ST_TOKEN_REVOKE_FAMILY,
+	  "UPDATE oauth_tokens SET revoked_at = 0 "
+	  "WHERE family = ?1 AND revoked_at IS NULL"),
+	S(ST_TOKEN_REVOKE_GRANT,
+	  "UPDATE oauth_tokens SET revoked_at = 0 "
+	  "WHERE user_id = ?1 AND client_id = ?2 AND revoked_at IS NULL"),
+	S(ST_TOKEN_REVOKE_SID,
+	  "UPDATE oauth_tokens SET revoked_at = 0 "
+	  "WHERE sid = ?1 AND revoked_at IS NULL"),
+
+	S(ST_GRANT_SCOPE,
+	  "SELECT scope FROM grants WHERE user_id = ?1 AND client_id = ?2"),
+	S(ST_GRANT_UPSERT,
+	  "INSERT INTO grants (user_id, client_id, scope, first_at, last_at) "
+	  "VALUES (?1, ?2, ?3, ?4, ?4) "
+	  "ON CONFLICT (user_id, client_id) DO UPDATE SET "
+	  "scope = excluded.scope, last_at = excluded.last_at"),
+	S(ST_GRANT_GET,
+	  "SELECT " GRANT_COLS " FROM grants g "
+	  "JOIN clients c ON c.client_id = g.client_id "
+	  "WHERE g.user_id = ?1 AND g.client_id = ?2"),
+	S(ST_GRANT_LIST,
+	  "SELECT " GRANT_COLS " FROM grants g "
+	  "JOIN clients c ON c.client_id = g.client_id "
+	  "WHERE g.user_id = ?1 ORDER BY g.last_at DESC, c.name"),
+	S(ST_GRANT_DELETE,
+	  "DELETE FROM grants WHERE user_id = ?1 AND client_id = ?2"),
+
 	S(ST_GC_SESSIONS, "DELETE FROM sessions WHERE expires_at <= ?1"),
 	S(ST_GC_ONETIME, "DELETE FROM onetime WHERE expires_at <= ?1"),
 	S(ST_GC_THROTTLE, "DELETE FROM throttle WHERE expires_at <= ?1"),
+	S(ST_GC_AUTHZ, "DELETE FROM authz_requests WHERE expires_at <= ?1"),
+	S(ST_GC_CODES, "DELETE FROM auth_codes WHERE expires_at <= ?1"),
+	S(ST_GC_TOKENS, "DELETE FROM oauth_tokens WHERE expires_at <= ?1"),
 };

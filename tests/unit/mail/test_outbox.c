@@ -223,10 +223,20 @@ test_deliver(struct onepass *op, const char *maildir)
 	struct op_err err = { 0 };
 	struct outbox_msg m;
 	char *newdir = xasprintf("%s/new", maildir);
-	size_t n = 99;
+	char *bodies[4] = { NULL };
+	size_t n = 99, lens[4] = { 0 };
 	int64_t id;
 
 	subtest("delivery into the Maildir");
+	/* What was queued, to compare with what lands in the Maildir. */
+	for (id = 1; id <= 3; id++) {
+		memset(&m, 0, sizeof(m));
+		if (store_outbox_get(op->store, id, &m) == OP_OK) {
+			bodies[id] = xstrndup(m.body, m.body_len);
+			lens[id] = m.body_len;
+		}
+		outbox_msg_release(&m);
+	}
 	is_int(maildir_transport(maildir, &tr, &err), OP_OK, "transport");
 	is_int(outbox_run_once(op, &tr, &n), OP_OK, "run_once");
 	is_int(n, 3, "three sent");
@@ -239,9 +249,13 @@ test_deliver(struct onepass *op, const char *maildir)
 		       (long long)id);
 		is_int(m.sent_at, T0, "sent_at is now");
 		is_int(m.attempts, 1, "one attempt");
-		ok(m.body != NULL && file_with(newdir, m.body, m.body_len),
-		   "file %lld is the stored message", (long long)id);
+		ok(bodies[id] != NULL && file_with(newdir, bodies[id],
+						   lens[id]),
+		   "file %lld is the queued message", (long long)id);
+		is_int(m.body_len, 0, "the store keeps no body (link tokens) "
+		       "after delivery");
 		outbox_msg_release(&m);
+		xfree(bodies[id]);
 	}
 	is_int(count(op, OUTBOX_PENDING), 0, "none pending");
 	is_int(outbox_run_once(op, &tr, &n), OP_OK, "run_once again");

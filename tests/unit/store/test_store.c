@@ -7,7 +7,9 @@
  * only needs a factory of its own (a fresh schema per open_fresh). The
  * SQLite factory puts each store in a new file under a temporary
  * directory. main() also checks what is specific to opening (the choice
- * of backend by URL, a missing directory).
+ * of backend by URL, a missing directory). The factory and the helpers
+ * shared with test_store_oidc.c (the OpenID Connect records) are in
+ * conformance.h.
  *
  * Worker threads never call the TAP functions: they count what they saw
  * and the main thread asserts after joining them.
@@ -16,56 +18,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/config.h"
 #include "core/log.h"
-#include "core/token.h"
-#include "core/xmalloc.h"
-#include "store/store.h"
-#include "support/tap.h"
-
-#define PW_HASH "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g"
-
-struct store_factory {
-	const char *name;
-	/* Returns a new, empty, migrated store. */
-	enum op_rc (*open_fresh)(struct store_factory *f, struct store **out);
-	/* Returns another handle on the database of the last open_fresh. */
-	enum op_rc (*open_again)(struct store_factory *f, struct store **out);
-	void *ctx;
-};
+#include "conformance.h"
 
 /* ---- helpers ---- */
-
-static void
-mkhash(const char *seed, char out[TOKEN_HASH_LEN + 1])
-{
-	token_hash(seed, strlen(seed), out);
-}
-
-/* Creates a user named name: sub "sub-NAME", e-mail "NAME@Example.COM"
- * typed, "name@example.com" canonical. Returns its id, 0 on failure. */
-static int64_t
-mkuser(struct store *st, const char *name)
-{
-	char sub[64], email[64], canon[64];
-	struct user u = { 0 };
-	size_t i;
-
-	snprintf(sub, sizeof(sub), "sub-%s", name);
-	snprintf(email, sizeof(email), "%s@Example.COM", name);
-	snprintf(canon, sizeof(canon), "%s@example.com", name);
-	for (i = 0; canon[i] != '\0'; i++)
-		if (canon[i] >= 'A' && canon[i] <= 'Z')
-			canon[i] = (char)(canon[i] - 'A' + 'a');
-	u.sub = sub;
-	u.email = email;
-	u.email_canon = canon;
-	u.pw_hash = (char *)PW_HASH;
-	u.created_at = 1000;
-	if (store_user_create(st, &u) != OP_OK)
-		return 0;
-	return u.id;
-}
 
 static enum op_rc
 mksession(struct store *st, const char *seed, int64_t user_id,
@@ -143,18 +99,6 @@ session_get(struct store *st, const char *seed, int64_t now)
 	rc = store_session_get(st, hash, now, &s);
 	session_release(&s);
 	return rc;
-}
-
-static bool
-is_zero(const void *p, size_t len)
-{
-	const unsigned char *b = p;
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (b[i] != 0)
-			return false;
-	return true;
 }
 
 /* ---- users ---- */
@@ -1212,34 +1156,6 @@ t_concurrency(struct store *st)
 /* ---- the suite ---- */
 
 static void
-run_one(struct store_factory *f, const char *name,
-	void (*fn)(struct store *st))
-{
-	struct store *st = NULL;
-
-	if (f->open_fresh(f, &st) != OP_OK || st == NULL) {
-		ok(0, "%s: open a fresh %s store", name, f->name);
-		return;
-	}
-	fn(st);
-	store_close(st);
-}
-
-static void
-run_with_factory(struct store_factory *f, const char *name,
-		 void (*fn)(struct store_factory *f, struct store *st))
-{
-	struct store *st = NULL;
-
-	if (f->open_fresh(f, &st) != OP_OK || st == NULL) {
-		ok(0, "%s: open a fresh %s store", name, f->name);
-		return;
-	}
-	fn(f, st);
-	store_close(st);
-}
-
-static void
 conformance_run(struct store_factory *f)
 {
 	printf("# conformance: %s\n", f->name);
@@ -1261,47 +1177,6 @@ conformance_run(struct store_factory *f)
 	run_with_factory(f, "Migrations", t_migrations);
 	run_one(f, "GarbageCollect", t_gc);
 	run_one(f, "Concurrency", t_concurrency);
-}
-
-/* ---- the SQLite factory ---- */
-
-struct sqlite_ctx {
-	char *dir;
-	char *path;	/* of the last open_fresh */
-	int seq;
-};
-
-static enum op_rc
-sqlite_open_path(const char *path, struct store **out)
-{
-	struct config cfg = { 0 };
-	struct op_err err = { 0 };
-	enum op_rc rc;
-
-	cfg.store_url = (char *)"";
-	cfg.store_path = (char *)path;
-	rc = store_open(&cfg, out, &err);
-	if (rc != OP_OK)
-		printf("# store_open '%s': %s\n", path, err.msg);
-	return rc;
-}
-
-static enum op_rc
-sqlite_open_fresh(struct store_factory *f, struct store **out)
-{
-	struct sqlite_ctx *c = f->ctx;
-
-	xfree(c->path);
-	c->path = xasprintf("%s/store-%d.db", c->dir, ++c->seq);
-	return sqlite_open_path(c->path, out);
-}
-
-static enum op_rc
-sqlite_open_again(struct store_factory *f, struct store **out)
-{
-	struct sqlite_ctx *c = f->ctx;
-
-	return sqlite_open_path(c->path, out);
 }
 
 /* ---- opening: backend choice and errors (not backend-neutral) ---- */
