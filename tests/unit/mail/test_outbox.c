@@ -478,8 +478,16 @@ test_cli(struct onepass *op, const char *dir)
 
 	is_int(run_cmd(op, dir, &out, 3, "mail", "show", "2"), 0, "mail show");
 	store_outbox_get(op->store, 2, &m);
-	ok(m.body != NULL && strlen(out) == m.body_len &&
-	   memcmp(out, m.body, m.body_len) == 0, "prints the raw message");
+	{
+		char *mid = xasprintf("\r\nMessage-ID: %s\r\n",
+				      m.message_id);
+		char *newdir = xasprintf("%s/mail/new", dir);
+		ok(m.body_len == 0 && strstr(out, mid) != NULL &&
+		   file_with(newdir, out, strlen(out)),
+		   "prints the delivered message from the Maildir");
+		xfree(mid);
+		xfree(newdir);
+	}
 	outbox_msg_release(&m);
 	xfree(out);
 
