@@ -130,15 +130,21 @@ conn_defer(struct conn *c, int status, const char *msg)
 }
 
 static enum MHD_Result
-conn_too_big(struct conn *c)
+conn_refuse_now(struct conn *c, int status, const char *msg)
 {
 	upload_wipe(c);
-	http_error(&c->req, 413, "The request is too large.");
+	http_error(&c->req, status, msg);
 	/* MHD 0.9.75 accepts a response only before the body or after it;
 	 * mid-body it refuses, and closing is the way to stop reading. */
 	if (response_queue(c) != MHD_YES)
 		return MHD_NO;
 	return MHD_YES;
+}
+
+static enum MHD_Result
+conn_too_big(struct conn *c)
+{
+	return conn_refuse_now(c, 413, "The request is too large.");
 }
 
 static bool
@@ -203,6 +209,12 @@ conn_begin(struct conn *c, const char *method)
 		return conn_defer(c, 405, "This page does not take this "
 				  "kind of request.");
 	}
+	/* A body of unknown length could only be cut off mid-way (see
+	 * conn_refuse_now); browsers and OAuth clients always send a
+	 * Content-Length, so refuse it before reading any of it. */
+	if (request_header(req, "Transfer-Encoding") != NULL)
+		return conn_refuse_now(c, 411, "Send the request with a "
+				       "Content-Length.");
 	if (req->method == HTTP_POST && (req->route->flags & ROUTE_FORM)) {
 		ct = request_header(req, "Content-Type");
 		if (ct != NULL ? !is_form_type(ct) : body_announced(req))

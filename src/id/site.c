@@ -92,6 +92,7 @@ status_text(int status)
 	case 403: return "Forbidden";
 	case 404: return "Not found";
 	case 405: return "Method not allowed";
+	case 411: return "Length required";
 	case 413: return "Request too large";
 	case 415: return "Unsupported media type";
 	case 429: return "Too many requests";
