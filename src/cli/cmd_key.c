@@ -17,28 +17,63 @@
 #include "store/store.h"
 
 struct list_ctx {
-	bool seen[4];		/* an algorithm's newest published key */
+	int64_t now;
+	int64_t activation_sec;
+	char signer[4][128];	/* per enum jose_alg: the kid that signs */
+	bool newest_seen[4];
 	const char *kid;	/* for retire: the key looked for */
-	bool found, is_current;
+	bool found;
 };
+
+/* First pass, newest first as the keyring walks: an algorithm's signer
+ * is its newest key published for activation_sec, else its newest. */
+static int
+find_signer(const struct signing_key *k, void *arg)
+{
+	struct list_ctx *c = arg;
+	enum jose_alg alg = jose_alg_from_name(k->alg);
+	bool old_enough = c->now - k->created_at >= c->activation_sec;
+
+	if (k->retired_at != 0 || alg == JOSE_ALG_NONE)
+		return 0;
+	if (!c->newest_seen[alg] ||
+	    (old_enough && c->signer[alg][0] != '+')) {
+		/* '+' marks a signer chosen because it is old enough. */
+		snprintf(c->signer[alg], sizeof(c->signer[alg]), "%s%s",
+			 old_enough ? "+" : "", k->kid);
+		c->newest_seen[alg] = true;
+	}
+	return 0;
+}
+
+static const char *
+key_role(const struct list_ctx *c, const struct signing_key *k)
+{
+	enum jose_alg alg = jose_alg_from_name(k->alg);
+	const char *signer = c->signer[alg];
+
+	if (k->retired_at != 0)
+		return "retired";
+	if (signer[0] == '+')
+		signer++;
+	if (strcmp(signer, k->kid) == 0)
+		return "current";
+	/* Newer than the signer: waiting out the activation delay. */
+	return c->now - k->created_at < c->activation_sec ? "next"
+							  : "published";
+}
 
 static int
 print_key(const struct signing_key *k, void *arg)
 {
 	struct list_ctx *c = arg;
-	enum jose_alg alg = jose_alg_from_name(k->alg);
-	const char *status = "retired";
 	char when[32];
 	time_t t = (time_t)k->created_at;
 	struct tm tm;
 
-	if (k->retired_at == 0) {
-		status = c->seen[alg] ? "published" : "current";
-		c->seen[alg] = true;
-	}
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	printf("%s\t%s\t%s\t%s\n", k->kid, k->alg, when, status);
+	printf("%s\t%s\t%s\t%s\n", k->kid, k->alg, when, key_role(c, k));
 	return 0;
 }
 
@@ -46,17 +81,12 @@ static int
 find_key(const struct signing_key *k, void *arg)
 {
 	struct list_ctx *c = arg;
-	enum jose_alg alg = jose_alg_from_name(k->alg);
-	bool current = k->retired_at == 0 && !c->seen[alg];
 
-	if (k->retired_at == 0)
-		c->seen[alg] = true;
-	if (strcmp(k->kid, c->kid) == 0) {
-		c->found = k->retired_at == 0;
-		c->is_current = current;
-		return 1;
-	}
-	return 0;
+	if (strcmp(k->kid, c->kid) != 0)
+		return 0;
+	c->found = k->retired_at == 0;
+	c->kid = strcmp(key_role(c, k), "current") == 0 ? "" : c->kid;
+	return 1;
 }
 
 static int
@@ -101,7 +131,7 @@ key_rotate(struct onepass *op, const char *alg_name)
 		ev.event = "key.rotated";
 		ev.detail = kid;
 		store_audit_add(op->store, &ev);
-		printf("%s\t%s\tcurrent\n", kid, jose_alg_name(all[i]));
+		printf("%s\t%s\tnext\n", kid, jose_alg_name(all[i]));
 		xfree(kid);
 		kid = NULL;
 	}
@@ -112,14 +142,16 @@ key_rotate(struct onepass *op, const char *alg_name)
 static int
 key_retire(struct onepass *op, const char *kid)
 {
-	struct list_ctx c = { .kid = kid };
+	struct list_ctx c = { .kid = kid, .now = op->now(),
+			      .activation_sec = op->cfg->oidc_key_activation_sec };
 	struct audit_event ev = { 0 };
 
-	if (store_key_list(op->store, find_key, &c) != OP_OK || !c.found) {
+	if (store_key_list(op->store, find_signer, &c) != OP_OK ||
+	    store_key_list(op->store, find_key, &c) != OP_OK || !c.found) {
 		fprintf(stderr, "onepass: no published key '%s'\n", kid);
 		return 1;
 	}
-	if (c.is_current) {
+	if (c.kid[0] == '\0') {
 		fprintf(stderr, "onepass: '%s' is the current signing key of "
 				"its algorithm; run 'onepass key rotate' first\n",
 			kid);
@@ -138,11 +170,15 @@ key_retire(struct onepass *op, const char *kid)
 int
 cmd_key(struct onepass *op, int argc, char **argv)
 {
-	struct list_ctx c = { 0 };
+	struct list_ctx c = { .now = op->now(),
+			      .activation_sec = op->cfg->oidc_key_activation_sec };
 
 	if (argc == 2 && strcmp(argv[1], "list") == 0)
-		return store_key_list(op->store, print_key, &c) == OP_OK ? 0
-									 : 1;
+		return store_key_list(op->store, find_signer, &c) == OP_OK &&
+			       store_key_list(op->store, print_key, &c) ==
+				       OP_OK
+			       ? 0
+			       : 1;
 	if (argc == 2 && strcmp(argv[1], "rotate") == 0)
 		return key_rotate(op, NULL);
 	if (argc == 4 && strcmp(argv[1], "rotate") == 0 &&

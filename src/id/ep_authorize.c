@@ -112,19 +112,21 @@ consent_page(struct request *req, const struct client *c,
 
 /* Is a new password entry needed for this request? */
 static bool
-needs_login(struct request *req, const struct authz_params *p,
-	    int64_t created_at)
+needs_login(struct request *req, const struct authz_params *p)
 {
 	struct id_state *st = id_state_of(req);
 	int64_t now = id_site_of(req)->op->now();
-	bool fresh_wanted;
 
 	if (!st->signed_in)
 		return true;
-	fresh_wanted = p->prompt_login ||
-		       (p->max_age >= 0 && now - st->auth_time > p->max_age);
-	/* A sign-in after the request started satisfies both. */
-	return fresh_wanted && st->auth_time < created_at;
+	/* Resumed after a required sign-in: satisfied only by a session
+	 * started since (every sign-in starts a new one). Comparing times
+	 * would be wrong within one second. */
+	if (p->login_sid != NULL)
+		return strcmp(p->login_sid, st->sid) == 0;
+	/* max_age=0 asks for a new sign-in just as prompt=login does. */
+	return p->prompt_login || p->max_age == 0 ||
+	       (p->max_age > 0 && now - st->auth_time > p->max_age);
 }
 
 static bool
@@ -149,16 +151,19 @@ needs_consent(struct request *req, const struct client *c,
 
 static void
 authorize_proceed(struct request *req, const struct client *c,
-		  const struct authz_params *p, int64_t created_at,
+		  struct authz_params *p, int64_t created_at,
 		  bool consented_now)
 {
+	struct id_state *st = id_state_of(req);
 	const char *id, *to;
 
-	if (needs_login(req, p, created_at)) {
+	if (needs_login(req, p)) {
 		if (p->prompt_none) {
 			error_to_client(req, p, OIDC_LOGIN_REQUIRED, NULL);
 			return;
 		}
+		if (p->login_sid == NULL)
+			p->login_sid = st->signed_in ? st->sid : "-";
 		id = pending_save(req, p, created_at);
 		if (id == NULL) {
 			error_to_client(req, p, OIDC_TEMPORARILY_UNAVAILABLE,

@@ -176,6 +176,8 @@ ep_jwks(struct request *req)
 		return;
 	}
 	req->content_type = "application/jwk-set+json";
-	response_header(req, "Cache-Control", "public, max-age=300");
+	/* Shorter than [oidc] key_activation_sec: a client's cached copy has
+	 * the next key before that key signs. */
+	response_header(req, "Cache-Control", "public, max-age=60");
 	response_header(req, "Access-Control-Allow-Origin", "*");
 }

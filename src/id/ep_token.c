@@ -223,9 +223,34 @@ grant_refresh(struct request *req, const struct client *c)
 		return;
 	}
 	token_hash(rt, strlen(rt), hash);
+	/* Refuse what can be refused before spending anything: a request
+	 * that fails for the client's binding or the scope changes nothing
+	 * (RFC 6749 5.2), so the owner's token stays usable. */
+	rc = store_token_get(site->op->store, hash, site->op->now(), &t);
+	if (rc == OP_OK) {
+		if (t.kind != OAUTH_REFRESH ||
+		    strcmp(t.client_id, c->client_id) != 0) {
+			id_oauth_error(req, OIDC_INVALID_GRANT,
+				       "Unknown, expired or revoked refresh "
+				       "token.", false);
+			goto out;
+		}
+		if (scope != NULL && !oidc_scope_subset(scope, t.scope)) {
+			id_oauth_error(req, OIDC_INVALID_SCOPE,
+				       "The scope exceeds the original grant.",
+				       false);
+			goto out;
+		}
+		oauth_token_release(&t);
+	} else if (rc == OP_E_STORE) {
+		id_oauth_error(req, OIDC_TEMPORARILY_UNAVAILABLE, NULL, false);
+		goto out;
+	}
 	rc = store_token_use_refresh(site->op->store, hash, site->op->now(),
 				     &t);
 	if (rc == OP_E_CONFLICT) {
+		/* A spent refresh token presented again: it has leaked, or
+		 * the real client lost a race with a thief. Revoke it all. */
 		store_token_revoke_family(site->op->store, t.family);
 		id_audit(req, "token.refresh_reused", t.user_id, t.client_id);
 		id_oauth_error(req, OIDC_INVALID_GRANT,
@@ -238,11 +263,6 @@ grant_refresh(struct request *req, const struct client *c)
 				       : OIDC_INVALID_GRANT,
 			       "Unknown, expired or revoked refresh token.",
 			       false);
-		goto out;
-	}
-	if (scope != NULL && !oidc_scope_subset(scope, t.scope)) {
-		id_oauth_error(req, OIDC_INVALID_SCOPE,
-			       "The scope exceeds the original grant.", false);
 		goto out;
 	}
 	if (!grant_user(req, t.user_id, &u)) {

@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include "core/config.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
 #include "id/keyring.h"
@@ -16,7 +17,10 @@ struct keyring {
 	bool has_master;
 	pthread_rwlock_t lock;
 	struct jose_key *keys[MAX_KEYS];	/* newest first */
+	int64_t created[MAX_KEYS];
 	size_t n;
+	int64_t activation_sec;	/* a new key signs only after this long in
+				 * the JWKS, so clients can fetch it first */
 	int64_t loaded_at;
 };
 
@@ -74,8 +78,8 @@ out:
 struct load_ctx {
 	struct keyring *kr;
 	struct jose_key **keys;
+	int64_t *created;
 	size_t n;
-	bool seen[4];		/* per enum jose_alg */
 	enum op_rc rc;
 };
 
@@ -97,8 +101,8 @@ load_one(const struct signing_key *sk, void *arg)
 		c->rc = OP_E_CRYPTO;
 		return 1;
 	}
+	c->created[c->n] = sk->created_at;
 	c->keys[c->n++] = k;
-	c->seen[alg] = true;
 	return 0;
 }
 
@@ -107,7 +111,9 @@ static enum op_rc
 keyring_load(struct keyring *kr)
 {
 	struct jose_key *keys[MAX_KEYS] = { 0 }, *old[MAX_KEYS];
-	struct load_ctx c = { .kr = kr, .keys = keys, .rc = OP_OK };
+	int64_t created[MAX_KEYS] = { 0 };
+	struct load_ctx c = { .kr = kr, .keys = keys, .created = created,
+			      .rc = OP_OK };
 	size_t i, n_old;
 	enum op_rc rc;
 
@@ -123,6 +129,7 @@ keyring_load(struct keyring *kr)
 	n_old = kr->n;
 	memcpy(old, kr->keys, sizeof(old));
 	memcpy(kr->keys, keys, sizeof(keys));
+	memcpy(kr->created, created, sizeof(created));
 	kr->n = c.n;
 	kr->loaded_at = kr->op->now();
 	pthread_rwlock_unlock(&kr->lock);
@@ -155,6 +162,7 @@ keyring_open(struct onepass *op, const unsigned char *master_key,
 	size_t i;
 
 	kr->op = op;
+	kr->activation_sec = op->cfg->oidc_key_activation_sec;
 	pthread_rwlock_init(&kr->lock, NULL);
 	if (master_key != NULL) {
 		memcpy(kr->master, master_key, 32);
@@ -210,6 +218,24 @@ keyring_refresh(struct keyring *kr)
 			  "ones in memory");
 }
 
+/* The signer for alg: the newest key published for at least
+ * activation_sec, else (first start) the newest. kr->n when none. */
+static size_t
+keyring_signer(const struct keyring *kr, enum jose_alg alg, int64_t now)
+{
+	size_t i, newest = kr->n;
+
+	for (i = 0; i < kr->n; i++) {
+		if (jose_key_alg(kr->keys[i]) != alg)
+			continue;
+		if (newest == kr->n)
+			newest = i;
+		if (now - kr->created[i] >= kr->activation_sec)
+			return i;
+	}
+	return newest;
+}
+
 enum op_rc
 keyring_sign(struct keyring *kr, enum jose_alg alg, const char *typ,
 	     const char *payload, size_t len, struct buf *out)
@@ -220,12 +246,9 @@ keyring_sign(struct keyring *kr, enum jose_alg alg, const char *typ,
 
 	keyring_refresh(kr);
 	pthread_rwlock_rdlock(&kr->lock);
-	for (i = 0; i < kr->n; i++) {
-		if (jose_key_alg(kr->keys[i]) != alg)
-			continue;
+	i = keyring_signer(kr, alg, kr->op->now());
+	if (i < kr->n)
 		rc = jose_sign(kr->keys[i], typ, payload, len, out, &err);
-		break;
-	}
 	pthread_rwlock_unlock(&kr->lock);
 	if (rc != OP_OK)
 		log_warnx("signing with %s failed: %s", jose_alg_name(alg),

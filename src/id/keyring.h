@@ -3,8 +3,9 @@
  * (private keys sealed with the master key when one is configured); the
  * keyring holds the published ones in memory and reloads them at most
  * every KEYRING_RELOAD_SEC so a `onepass key rotate` on any node reaches
- * every node. The current signer of an algorithm is its newest published
- * key.
+ * every node. The signer of an algorithm is its newest key that has been
+ * published for [oidc] key_activation_sec (so clients that cache the JWKS
+ * have it before it signs), or the newest on a first start.
  */
 #ifndef KEYRING_H
 #define KEYRING_H

@@ -237,6 +237,7 @@ oidc_authz_encode(struct arena *a, const struct authz_params *p)
 	if (p->max_age >= 0)
 		add_param(a, &b, "max_age",
 			  arena_asprintf(a, "%lld", (long long)p->max_age));
+	add_param(a, &b, "login_sid", p->login_sid);
 	out = arena_strdup(a, buf_str(&b));
 	buf_release(&b);
 	return out;
@@ -256,5 +257,6 @@ oidc_authz_decode(struct arena *a, const char *s, size_t max_params,
 	if (oidc_authz_parse_client(&q, out, &why) != OIDC_OK ||
 	    oidc_authz_validate(&q, a, false, out, &why) != OIDC_OK)
 		return OP_E_INVALID;
+	out->login_sid = params_get(&q, "login_sid");
 	return OP_OK;
 }

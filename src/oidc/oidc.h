@@ -69,6 +69,11 @@ struct authz_params {
 	bool prompt_login;
 	bool prompt_consent;
 	int64_t max_age;		/* -1 when absent */
+	/* Set by the provider, never read from a client's request: the ID
+	 * service session that was current when a fresh sign-in was
+	 * required ("-" for none). A later session proves a password entry
+	 * after the request. */
+	const char *login_sid;
 };
 
 /*
