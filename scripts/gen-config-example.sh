@@ -16,4 +16,31 @@ while IFS='|' read -r s k t d doc; do
 	echo "; $doc"
 	echo "; $k = $d"
 done
+cat <<'PORTALS'
+
+; Portals of the business site: one section [portal_<slug>] each (slug:
+; lower-case letters and digits). CustomerSource and PartnerSource exist by
+; default; a section with the same slug changes them, "enabled = false"
+; removes one, a new slug adds a portal. ONEPASS_PORTAL_<SLUG>_<KEY>
+; overrides a key of an existing portal.
+[portal_customersource]
+; The name shown on pages and in mail
+; name = CustomerSource
+; Where the portal lives on the business site
+; path = /customersource
+; Which profiles it admits: customer or partner
+; audience = customer
+; The OpenID provider's issuer URL; empty: the local ID service
+; issuer =
+; The portal's client at that provider; empty: registered with the local
+; ID service on first start (first-party, so no consent page)
+; client_id =
+; client_secret =
+; enabled = true
+
+[portal_partnersource]
+; name = PartnerSource
+; path = /partnersource
+; audience = partner
+PORTALS
 } > etc/onepass.ini.example

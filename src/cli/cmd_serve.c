@@ -15,9 +15,11 @@
 #include "core/log.h"
 #include "html/render.h"
 #include "http/http.h"
+#include "business/business.h"
 #include "id/id.h"
 #include "id/keyring.h"
 #include "mail/mail.h"
+#include "store/janitor.h"
 #include "store/store.h"
 
 /* Blocks the stop signals in this thread (and so in every thread started
@@ -51,12 +53,16 @@ cmd_serve(struct onepass *op, int argc, char **argv)
 	const struct config *cfg = op->cfg;
 	struct templates *tmpl = NULL;
 	struct mail_transport tr = { 0 };
+	bool smtp = cfg->mail_smtp_url[0] != '\0';
 	struct outbox *ob = NULL;
 	struct id_site id;
 	struct keyring *keys = NULL;
 	unsigned char master[32];
 	bool id_ready = false, has_master = false;
-	struct http_server *id_srv = NULL;
+	struct http_server *id_srv = NULL, *biz_srv = NULL;
+	struct janitor *janitor = NULL;
+	struct biz_site biz;
+	bool biz_ready = false;
 	struct http_config hc;
 	struct op_err err = { 0 };
 	sigset_t set;
@@ -68,17 +74,14 @@ cmd_serve(struct onepass *op, int argc, char **argv)
 		return 2;
 	}
 	block_signals(&set);
-	if (cfg->mail_smtp_url[0] != '\0') {
-		log_warnx("'[mail] smtp_url' is set but this build delivers "
-			  "only into the Maildir");
-		goto out;
-	}
 	if (templates_load(cfg->id_content_dir, &tmpl, &err) != OP_OK) {
 		log_warnx("templates: %s", err.msg);
 		goto out;
 	}
-	if (maildir_transport(cfg->mail_dir, &tr, &err) != OP_OK) {
-		log_warnx("maildir: %s", err.msg);
+	/* SMTP when a server is configured, else the Maildir. */
+	if (smtp ? smtp_transport(cfg, &tr, &err) != OP_OK :
+	    maildir_transport(cfg->mail_dir, &tr, &err) != OP_OK) {
+		log_warnx("%s: %s", smtp ? "smtp" : "maildir", err.msg);
 		goto out;
 	}
 	if (outbox_start(op, &tr, &ob) != OP_OK) {
@@ -113,13 +116,34 @@ cmd_serve(struct onepass *op, int argc, char **argv)
 		log_info("id service listening on port %d, public url '%s'",
 			 http_server_port(id_srv), cfg->id_public_url);
 	}
-	if (cfg->business_listen[0] != '\0')
-		log_info("business site: not part of this build yet");
+	if (cfg->business_listen[0] != '\0') {
+		if (biz_site_init(&biz, op, tmpl, ob, id_srv != NULL, &err) !=
+		    OP_OK) {
+			log_warnx("business site: %s", err.msg);
+			goto out;
+		}
+		biz_ready = true;
+		http_config_of(cfg, cfg->business_listen, &hc);
+		if (http_server_start(&hc, &biz.http, &biz_srv, &err) !=
+		    OP_OK) {
+			log_warnx("business site: %s", err.msg);
+			goto out;
+		}
+		log_info("business site listening on port %d, public url '%s'",
+			 http_server_port(biz_srv), cfg->business_public_url);
+	}
+	if (janitor_start(op, 300, &janitor) != OP_OK)
+		log_warnx("janitor did not start: expired rows stay");
 	if (sigwait(&set, &sig) != 0)
 		log_warnx("sigwait failed");
 	log_info("stopping on signal %d", sig);
 	rc = 0;
 out:
+	janitor_stop(janitor);
+	if (biz_srv != NULL)
+		http_server_stop(biz_srv);
+	if (biz_ready)
+		biz_site_release(&biz);
 	if (id_srv != NULL)
 		http_server_stop(id_srv);
 	if (id_ready)
@@ -128,7 +152,9 @@ out:
 	sodium_memzero(master, sizeof(master));
 	if (ob != NULL)
 		outbox_stop(ob);
-	if (tr.send != NULL)
+	if (tr.send != NULL && smtp)
+		smtp_transport_release(&tr);
+	else if (tr.send != NULL)
 		maildir_transport_release(&tr);
 	templates_free(tmpl);
 	return rc;

@@ -93,6 +93,197 @@ find_key(const char *section, const char *key)
 	return -1;
 }
 
+/* ---- portals: [portal_<slug>] sections ---- */
+
+static const char *const portal_keys[] = {
+	"name", "path", "audience", "issuer", "client_id", "client_secret",
+	"enabled",
+};
+
+static char **
+portal_field(struct portal_config *p, size_t k)
+{
+	switch (k) {
+	case 0: return &p->name;
+	case 1: return &p->path;
+	case 2: return &p->audience;
+	case 3: return &p->issuer;
+	case 4: return &p->client_id;
+	case 5: return &p->client_secret;
+	}
+	return NULL;
+}
+
+static void
+portal_free(struct portal_config *p)
+{
+	size_t k;
+
+	xfree(p->slug);
+	for (k = 0; k < 5; k++)
+		xfree(*portal_field(p, k));
+	xfreestr_secret(p->client_secret);
+	memset(p, 0, sizeof(*p));
+}
+
+static struct portal_config *
+portal_add(struct config *cfg, const char *slug, const char *name,
+	   const char *path, const char *audience)
+{
+	struct portal_config *p;
+
+	if (cfg->n_portals >= CONFIG_MAX_PORTALS)
+		return NULL;
+	p = &cfg->portals[cfg->n_portals++];
+	p->slug = xstrdup(slug);
+	p->name = xstrdup(name);
+	p->path = xstrdup(path);
+	p->audience = xstrdup(audience);
+	p->issuer = xstrdup("");
+	p->client_id = xstrdup("");
+	p->client_secret = xstrdup("");
+	p->enabled = true;
+	return p;
+}
+
+static struct portal_config *
+portal_find(struct config *cfg, const char *slug)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_portals; i++)
+		if (strcmp(cfg->portals[i].slug, slug) == 0)
+			return &cfg->portals[i];
+	return NULL;
+}
+
+static bool
+slug_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n <= 32 &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789") == n;
+}
+
+/* Sets key of portal p; -1 for an unknown key or bad value. */
+static int
+portal_set(struct portal_config *p, const char *key, const char *value)
+{
+	size_t k;
+	char **f;
+
+	for (k = 0; k < sizeof(portal_keys) / sizeof(portal_keys[0]); k++) {
+		if (strcmp(portal_keys[k], key) != 0)
+			continue;
+		if (k == 6)
+			return parse_bool(value, &p->enabled);
+		f = portal_field(p, k);
+		xfree(*f);
+		*f = xstrdup(value);
+		return 0;
+	}
+	return -1;
+}
+
+static int
+portal_entry(struct load_state *st, const char *slug, const char *key,
+	     const char *value)
+{
+	struct portal_config *p = portal_find(st->cfg, slug);
+
+	if (!slug_ok(slug)) {
+		op_err_set(st->err, OP_E_INVALID, "bad portal section "
+			   "'[portal_%s]': use lower-case letters and digits",
+			   slug);
+		return -1;
+	}
+	if (p == NULL)
+		p = portal_add(st->cfg, slug, slug, "", "customer");
+	if (p == NULL) {
+		op_err_set(st->err, OP_E_INVALID, "more than %d portals",
+			   CONFIG_MAX_PORTALS);
+		return -1;
+	}
+	if (portal_set(p, key, value) != 0) {
+		op_err_set(st->err, OP_E_INVALID, "bad key or value "
+			   "'[portal_%s] %s'", slug, key);
+		return -1;
+	}
+	return 0;
+}
+
+static enum op_rc
+portals_env(struct config *cfg, struct op_err *err)
+{
+	char name[128];
+	const char *v;
+	size_t i, k, j;
+
+	for (i = 0; i < cfg->n_portals; i++) {
+		for (k = 0; k < sizeof(portal_keys) / sizeof(portal_keys[0]);
+		     k++) {
+			snprintf(name, sizeof(name), "ONEPASS_PORTAL_%s_%s",
+				 cfg->portals[i].slug, portal_keys[k]);
+			for (j = 0; name[j] != '\0'; j++)
+				name[j] = (char)toupper((unsigned char)name[j]);
+			v = getenv(name);
+			if (v != NULL && portal_set(&cfg->portals[i],
+						    portal_keys[k], v) != 0)
+				return op_err_set(err, OP_E_INVALID,
+						  "bad value in '%s'", name);
+		}
+	}
+	return OP_OK;
+}
+
+static bool
+portal_path_ok(const char *p)
+{
+	size_t n = strlen(p);
+
+	return n >= 2 && n <= 64 && p[0] == '/' && p[n - 1] != '/' &&
+	       strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789-/") == n &&
+	       strstr(p, "//") == NULL;
+}
+
+/* Drops disabled portals and checks the rest. */
+static enum op_rc
+portals_check(struct config *cfg, struct op_err *err)
+{
+	size_t i, j, n = 0;
+
+	for (i = 0; i < cfg->n_portals; i++) {
+		struct portal_config *p = &cfg->portals[i];
+
+		if (!p->enabled) {
+			portal_free(p);
+			continue;
+		}
+		if (p->name[0] == '\0' || !portal_path_ok(p->path) ||
+		    (strcmp(p->audience, "customer") != 0 &&
+		     strcmp(p->audience, "partner") != 0))
+			return op_err_set(err, OP_E_INVALID, "portal '%s' needs "
+					  "a name, a path like /name and an "
+					  "audience customer or partner",
+					  p->slug);
+		if (n != i) {
+			cfg->portals[n] = *p;
+			memset(p, 0, sizeof(*p));
+		}
+		n++;
+	}
+	cfg->n_portals = n;
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			if (strcmp(cfg->portals[i].path,
+				   cfg->portals[j].path) == 0)
+				return op_err_set(err, OP_E_INVALID, "two "
+						  "portals at '%s'",
+						  cfg->portals[i].path);
+	return OP_OK;
+}
+
 static int
 config_ini_entry(void *user, const char *section, const char *name,
 	    const char *value)
@@ -102,6 +293,13 @@ config_ini_entry(void *user, const char *section, const char *name,
 
 	if (st->failed)
 		return 0;
+	if (strncmp(section, "portal_", 7) == 0) {
+		if (portal_entry(st, section + 7, name, value) != 0) {
+			st->failed = 1;
+			return 0;
+		}
+		return 1;
+	}
 	i = find_key(section, name);
 	if (i < 0) {
 		op_err_set(st->err, OP_E_INVALID, "unknown key '[%s] %s'",
@@ -184,6 +382,10 @@ config_load(struct config *cfg, const char *path, const char *data_dir,
 	for (i = 0; config_keys[i].section != NULL; i++)
 		if (config_set(cfg, i, config_keys[i].def) != 0)
 			fatalx("config: bad default for '%s'", config_keys[i].key);
+	portal_add(cfg, "customersource", "CustomerSource", "/customersource",
+		   "customer");
+	portal_add(cfg, "partnersource", "PartnerSource", "/partnersource",
+		   "partner");
 	if (path != NULL) {
 		r = ini_parse(path, config_ini_entry, &st);
 		if (r < 0) {
@@ -201,6 +403,10 @@ config_load(struct config *cfg, const char *path, const char *data_dir,
 		}
 	}
 	rc = load_env(cfg, err);
+	if (rc == OP_OK)
+		rc = portals_env(cfg, err);
+	if (rc == OP_OK)
+		rc = portals_check(cfg, err);
 	if (rc != OP_OK)
 		goto fail;
 	if (data_dir != NULL) {
@@ -235,6 +441,9 @@ config_release(struct config *cfg)
 			*sp = NULL;
 		}
 	}
+	for (i = 0; i < cfg->n_portals; i++)
+		portal_free(&cfg->portals[i]);
+	cfg->n_portals = 0;
 	xfree(cfg->store_path);
 	xfree(cfg->mail_dir);
 	cfg->store_path = NULL;

@@ -16,10 +16,33 @@ enum config_type { CONFIG_STR, CONFIG_INT, CONFIG_BOOL };
 #define CONFIG_FIELD_INT long
 #define CONFIG_FIELD_BOOL bool
 
+#define CONFIG_MAX_PORTALS 16
+
+/*
+ * A portal of the business site: a section [portal_<slug>] with the keys
+ * name, path, audience (customer|partner), issuer (empty: the local ID
+ * service), client_id and client_secret (empty: registered with the local
+ * ID service on first start). CustomerSource and PartnerSource exist by
+ * default; "enabled = false" removes one. ONEPASS_PORTAL_<SLUG>_<KEY>
+ * overrides a key of a portal that exists.
+ */
+struct portal_config {
+	char *slug;
+	char *name;
+	char *path;
+	char *audience;
+	char *issuer;
+	char *client_id;
+	char *client_secret;
+	bool enabled;
+};
+
 struct config {
 #define CONFIG_KEY(sec, key, type, def, doc) CONFIG_FIELD_##type sec##_##key;
 #include "config_keys.def"
 #undef CONFIG_KEY
+	struct portal_config portals[CONFIG_MAX_PORTALS];
+	size_t n_portals;
 	/* Derived at load. */
 	char *store_path;	/* for sqlite: the file path */
 	char *mail_dir;		/* <data_dir>/mail */

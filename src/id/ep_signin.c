@@ -156,32 +156,47 @@ signin_get(struct request *req)
 		    NULL);
 }
 
-/* Records a failure for the client address and the account key. */
+/* The key whose window starts at an unknown address's last failure. */
+static const char *
+wait_key(struct request *req, const char *acct_key)
+{
+	return arena_asprintf(req->arena, "%s:wait", acct_key);
+}
+
+/* Records a failure for the client address and the account. Unknown
+ * addresses get the same bookkeeping through throttle keys: a count, and
+ * a window restarted at each failure that stands for "last failure". */
 static void
 note_failure(struct request *req, const char *ip_key, const char *acct_key,
 	     const struct user *u)
 {
 	struct id_site *site = id_site_of(req);
+	struct store *store = site->op->store;
 	const struct config *cfg = site->op->cfg;
 	int64_t now = site->op->now();
 	int n;
 
-	if (store_throttle_hit(site->op->store, ip_key, now,
-			       cfg->signin_ip_window_sec, &n) != OP_OK)
+	if (store_throttle_hit(store, ip_key, now, cfg->signin_ip_window_sec,
+			       &n) != OP_OK)
 		log_warnx("throttle hit failed");
 	if (u != NULL) {
-		if (store_user_note_failure(site->op->store, u->id, now,
+		if (store_user_note_failure(store, u->id, now,
 					    (int)cfg->signin_max_failures,
 					    &n) != OP_OK)
 			log_warnx("note failure failed");
-	} else if (store_throttle_hit(site->op->store, acct_key, now, 86400,
-				      &n) != OP_OK) {
+	} else if (store_throttle_hit(store, acct_key, now, 86400, &n) !=
+			   OP_OK ||
+		   store_throttle_clear(store, wait_key(req, acct_key)) !=
+			   OP_OK ||
+		   store_throttle_hit(store, wait_key(req, acct_key), now,
+				      86400, &n) != OP_OK) {
 		log_warnx("throttle hit failed");
 	}
 	id_audit(req, "signin.failed", u ? u->id : 0, NULL);
 }
 
-/* True when the account (or unknown address) must wait now. */
+/* True when the account (or unknown address) must wait now: the same
+ * rule for both, so the answer never tells whether an ID exists. */
 static bool
 account_throttled(struct request *req, const char *acct_key,
 		  const struct user *u)
@@ -189,7 +204,8 @@ account_throttled(struct request *req, const char *acct_key,
 	struct id_site *site = id_site_of(req);
 	const struct config *cfg = site->op->cfg;
 	int64_t now = site->op->now();
-	int n = 0;
+	int64_t delay;
+	int n = 0, recent = 0;
 
 	if (u != NULL)
 		return u->failed_logins > 0 &&
@@ -198,9 +214,13 @@ account_throttled(struct request *req, const char *acct_key,
 	if (store_throttle_get(site->op->store, acct_key, now, 86400, &n) !=
 	    OP_OK)
 		return false;
-	/* No last-failure time for unknown addresses: wait out the window
-	 * share that a known account with n failures would. */
-	return n > cfg->signin_free_failures;
+	delay = account_delay(cfg, n);
+	if (delay == 0)
+		return false;
+	/* Still inside the delay since the last failure? */
+	return store_throttle_get(site->op->store, wait_key(req, acct_key),
+				  now, delay, &recent) == OP_OK &&
+	       recent > 0;
 }
 
 static void

@@ -28,8 +28,10 @@
  * taken per call. Transactions (begin/commit/rollback) act on the calling
  * thread's connection only. Operations that need atomicity on their own
  * (onetime_consume, outbox_claim, throttle_hit, user_note_failure,
- * secret, code_consume, token_use_refresh, grant_touch, grant_delete)
- * are atomic whether or not the caller has a transaction open.
+ * secret, code_consume, token_use_refresh, grant_touch, grant_delete,
+ * profile_import, profile_associate, assoc_link_create,
+ * assoc_link_consume, biz_login_take) are atomic whether or not the
+ * caller has a transaction open.
  *
  * Records returned to the caller own their strings (allocated with
  * xmalloc.h); the facade's *_release() functions free them.
@@ -119,6 +121,14 @@ struct store_backend {
 	enum op_rc (*outbox_get)(void *h, int64_t id, struct outbox_msg *out);
 	enum op_rc (*outbox_count)(void *h, enum outbox_status status,
 				   int64_t *count_out);
+	/*
+	 * id > 0: makes that message pending (from pending or failed),
+	 * due at now, with attempts back to 0 and its claim (if any) kept;
+	 * OP_E_NOTFOUND when no such id, OP_E_CONFLICT when it was sent.
+	 * id == 0: every pending message due after now becomes due at now
+	 * (claims kept); OP_OK even when there was none.
+	 */
+	enum op_rc (*outbox_retry)(void *h, int64_t id, int64_t now);
 
 	enum op_rc (*audit_add)(void *h, const struct audit_event *ev);
 	enum op_rc (*audit_list)(void *h,
@@ -128,8 +138,14 @@ struct store_backend {
 
 	/* The facade wipes out on failure. */
 	enum op_rc (*secret)(void *h, const char *name, unsigned char out[32]);
-	/* Every kind of expired row, sessions to tokens. */
+	/* Every kind of expired row, sessions to tokens; also business
+	 * sessions and pending business sign-ins past expires_at, and
+	 * association links that are spent or past expires_at. */
 	enum op_rc (*gc)(void *h, int64_t now);
+	/* Makes deleted data unrecoverable from the backend's own files
+	 * where it can (SQLite: checkpoint and truncate the WAL). May be
+	 * NULL: nothing to do. */
+	enum op_rc (*scrub)(void *h);
 
 	/* ---- the OpenID Connect provider ---- */
 
@@ -188,6 +204,104 @@ struct store_backend {
 	/* One transaction: deletes the grant, revokes the tokens. */
 	enum op_rc (*grant_delete)(void *h, int64_t user_id,
 				   const char *client_id);
+
+	/* ---- the business site ---- */
+
+	/*
+	 * Profiles. p->email_canon is already the canonical form of
+	 * p->email (the facade computed or checked it). issuer and subject
+	 * are both NULL (stored NULL, associated_at 0) or both set. create
+	 * sets p->id; OP_E_EXISTS when (email_canon, name, company, type)
+	 * is taken (exact byte comparison).
+	 */
+	enum op_rc (*profile_create)(void *h, struct profile *p);
+	/*
+	 * Inserts v[0..n) in order, all or none: in a transaction of its
+	 * own, or inside the caller's (then undone to where it started,
+	 * e.g. with a savepoint, so the caller's earlier work stays). Sets
+	 * each v[i].id. On failure (OP_E_EXISTS, also for two equal rows in
+	 * v) *bad_index is the index of the first row that failed. n > 0.
+	 */
+	enum op_rc (*profile_import)(void *h, struct profile *v, size_t n,
+				     size_t *bad_index);
+	enum op_rc (*profile_get)(void *h, int64_t id, struct profile *out);
+	/* The three listings are in id order. */
+	enum op_rc (*profile_by_email)(void *h, const char *email_canon,
+				       int (*cb)(const struct profile *p,
+						 void *arg),
+				       void *arg);
+	enum op_rc (*profile_by_identity)(void *h, const char *issuer,
+					  const char *subject,
+					  int (*cb)(const struct profile *p,
+						    void *arg),
+					  void *arg);
+	enum op_rc (*profile_list)(void *h,
+				   int (*cb)(const struct profile *p,
+					     void *arg),
+				   void *arg);
+	/*
+	 * Reads the identity the profile had and sets the new one with
+	 * associated_at = now, in one write transaction (or the caller's).
+	 * *prev_issuer and *prev_subject get new strings (xstrdup), or NULL
+	 * when it had none; both NULL on any failure. OP_E_NOTFOUND when
+	 * the profile does not exist.
+	 */
+	enum op_rc (*profile_associate)(void *h, int64_t id,
+					const char *issuer,
+					const char *subject, int64_t now,
+					char **prev_issuer,
+					char **prev_subject);
+
+	/*
+	 * Association links, keyed by the hash of the long token. create
+	 * first spends (as revoked) every unused link of the same (issuer,
+	 * subject, profile_id), then inserts l, in one write transaction
+	 * (or the caller's); OP_E_EXISTS for a taken hash (nothing is then
+	 * spent), OP_E_NOTFOUND when the profile does not exist.
+	 */
+	enum op_rc (*assoc_link_create)(void *h, const struct assoc_link *l);
+	/* OP_E_NOTFOUND when no such hash; OP_E_EXPIRED when spent or
+	 * now >= expires_at (out untouched). */
+	enum op_rc (*assoc_link_get)(void *h, const char *hash, int64_t now,
+				     struct assoc_link *out);
+	/* The newest live (unspent, now < expires_at) link of (issuer,
+	 * subject) whose code_hash matches; OP_E_NOTFOUND otherwise. */
+	enum op_rc (*assoc_link_by_code)(void *h, const char *issuer,
+					 const char *subject,
+					 const char *code_hash, int64_t now,
+					 struct assoc_link *out);
+	/* One atomic check-and-spend (used_at = now): of concurrent callers
+	 * exactly one gets OP_OK. Otherwise OP_E_NOTFOUND when no such
+	 * hash, OP_E_EXPIRED when spent or now >= expires_at. */
+	enum op_rc (*assoc_link_consume)(void *h, const char *hash,
+					 int64_t now);
+
+	/* Business sessions: as session_*; profile_id 0 means none.
+	 * get: OP_E_NOTFOUND when absent or now >= expires_at.
+	 * set_profile and delete: OP_E_NOTFOUND when no such hash. */
+	enum op_rc (*biz_session_create)(void *h,
+					 const struct biz_session *s);
+	enum op_rc (*biz_session_get)(void *h, const char *hash, int64_t now,
+				      struct biz_session *out);
+	enum op_rc (*biz_session_set_profile)(void *h, const char *hash,
+					      int64_t profile_id);
+	enum op_rc (*biz_session_delete)(void *h, const char *hash);
+
+	/* Pending business sign-ins. take reads and deletes in one atomic
+	 * statement (DELETE ... RETURNING), only when now < expires_at:
+	 * of concurrent callers exactly one gets OP_OK; otherwise
+	 * OP_E_NOTFOUND (an expired row is left for gc). */
+	enum op_rc (*biz_login_create)(void *h, const struct biz_login *l);
+	enum op_rc (*biz_login_take)(void *h, const char *state_hash,
+				     int64_t now, struct biz_login *out);
+
+	/* Portal client registrations, keyed by (portal, issuer); the
+	 * secret is stored as given. put: OP_E_EXISTS when taken. */
+	enum op_rc (*portal_client_get)(void *h, const char *portal,
+					const char *issuer,
+					struct portal_client *out);
+	enum op_rc (*portal_client_put)(void *h,
+					const struct portal_client *c);
 };
 
 /*
@@ -200,5 +314,6 @@ struct store_backend {
 char *store_scope_union(const char *have, const char *add);
 
 extern const struct store_backend store_backend_sqlite;
+extern const struct store_backend store_backend_pg;
 
 #endif

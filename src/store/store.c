@@ -114,11 +114,8 @@ pick_backend(const struct config *cfg, struct op_err *err)
 		return NULL;
 	}
 	if (strncmp(url, "postgresql://", 13) == 0 ||
-	    strncmp(url, "postgres://", 11) == 0) {
-		op_err_set(err, OP_E_INVALID,
-			   "postgresql backend not built yet");
-		return NULL;
-	}
+	    strncmp(url, "postgres://", 11) == 0)
+		return &store_backend_pg;
 	/* Name only the scheme: the rest may hold a password. */
 	scheme = strcspn(url, ":");
 	if (scheme > 32)
@@ -659,6 +656,16 @@ store_outbox_count(struct store *st, enum outbox_status status,
 	return st->be->outbox_count(st->h, status, count_out);
 }
 
+enum op_rc
+store_outbox_retry(struct store *st, int64_t id, int64_t now)
+{
+	if (st == NULL || id < 0)
+		REFUSE("argument");
+	if (st->be->outbox_retry == NULL)
+		return OP_E_STORE;	/* a backend without it yet */
+	return st->be->outbox_retry(st->h, id, now);
+}
+
 /* ---- audit log ---- */
 
 enum op_rc
@@ -715,4 +722,14 @@ store_gc(struct store *st, int64_t now)
 	if (st == NULL)
 		REFUSE("store");
 	return st->be->gc(st->h, now);
+}
+
+enum op_rc
+store_scrub(struct store *st)
+{
+	if (st == NULL)
+		REFUSE("store");
+	if (st->be->scrub == NULL)
+		return OP_OK;
+	return st->be->scrub(st->h);
 }

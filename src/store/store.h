@@ -214,6 +214,15 @@ enum op_rc store_outbox_get(struct store *st, int64_t id,
 			    struct outbox_msg *out);
 enum op_rc store_outbox_count(struct store *st, enum outbox_status status,
 			      int64_t *count_out);
+/*
+ * id > 0 (`onepass mail retry ID`): makes that message pending again,
+ * from pending or failed, due at now, its attempts counted from 0 anew;
+ * a claim in progress is left alone. OP_E_NOTFOUND when there is no such
+ * message, OP_E_CONFLICT when it was sent already (its body is gone).
+ * id == 0 (the outbox, when the mail server is back after an outage):
+ * every pending message due later than now becomes due at now.
+ */
+enum op_rc store_outbox_retry(struct store *st, int64_t id, int64_t now);
 
 /* ---- audit log ---- */
 
@@ -396,8 +405,168 @@ enum op_rc store_grant_list(struct store *st, int64_t user_id,
 enum op_rc store_grant_delete(struct store *st, int64_t user_id,
 			      const char *client_id);
 
+/* ==== The business site ==== */
+
+/* ---- the business profile directory ---- */
+
+enum profile_type { PROFILE_CUSTOMER = 1, PROFILE_PARTNER = 2 };
+
+struct profile {
+	int64_t id;
+	char *email;		/* as registered */
+	char *email_canon;	/* canonical, not unique: one address may have
+				 * several profiles */
+	char *name;		/* the person's name */
+	char *company;
+	enum profile_type type;
+	char *issuer;		/* associated identity: issuer and subject of */
+	char *subject;		/* an OpenID provider; both NULL when none */
+	int64_t associated_at;	/* 0 when none */
+	int64_t created_at;
+};
+void profile_release(struct profile *p);
+
+/* Inserts p; sets p->id. OP_E_EXISTS when the same address already has a
+ * profile of that name, company and type. */
+enum op_rc store_profile_create(struct store *st, struct profile *p);
+/*
+ * Inserts every profile of the array in one transaction: all or none.
+ * On OP_E_EXISTS or OP_E_INVALID, *bad_index names the first culprit.
+ */
+enum op_rc store_profile_import(struct store *st, struct profile *v,
+				size_t n, size_t *bad_index);
+enum op_rc store_profile_get(struct store *st, int64_t id,
+			     struct profile *out);
+/* Profiles registered under an address, in id order. */
+enum op_rc store_profile_by_email(struct store *st, const char *email_canon,
+				  int (*cb)(const struct profile *p, void *arg),
+				  void *arg);
+/* Profiles associated with an identity, in id order. */
+enum op_rc store_profile_by_identity(struct store *st, const char *issuer,
+				     const char *subject,
+				     int (*cb)(const struct profile *p,
+					       void *arg),
+				     void *arg);
+/* Every profile in id order. */
+enum op_rc store_profile_list(struct store *st,
+			      int (*cb)(const struct profile *p, void *arg),
+			      void *arg);
+/*
+ * Associates profile id with (issuer, subject) at now, replacing any
+ * earlier association. Returns the identity it had before through
+ * prev_issuer/prev_subject (new strings, caller frees with xfree; NULL
+ * when it had none).
+ */
+enum op_rc store_profile_associate(struct store *st, int64_t id,
+				   const char *issuer, const char *subject,
+				   int64_t now, char **prev_issuer,
+				   char **prev_subject);
+
+/* ---- association links (mailed, single use, bound to the identity that
+ * asked and to one profile) ---- */
+
+struct assoc_link {
+	char hash[TOKEN_HASH_LEN + 1];		/* of the long link token */
+	char code_hash[TOKEN_HASH_LEN + 1];	/* of the short code */
+	int64_t profile_id;
+	char *issuer;		/* the identity that asked */
+	char *subject;
+	char *portal;		/* slug of the portal where it was asked */
+	int64_t created_at;
+	int64_t expires_at;
+};
+void assoc_link_release(struct assoc_link *l);
+
+/* Inserts l and, in the same transaction, spends every older unused link
+ * of the same identity and profile. */
+enum op_rc store_assoc_link_create(struct store *st,
+				   const struct assoc_link *l);
+/* A live link by the hash of its token: OP_E_NOTFOUND when unknown;
+ * OP_E_EXPIRED when spent or past expiry. */
+enum op_rc store_assoc_link_get(struct store *st, const char *hash,
+				int64_t now, struct assoc_link *out);
+/* A live link of (issuer, subject) by the hash of its short code. */
+enum op_rc store_assoc_link_by_code(struct store *st, const char *issuer,
+				    const char *subject,
+				    const char *code_hash, int64_t now,
+				    struct assoc_link *out);
+/* Atomically spends the link (single use): OP_E_EXPIRED when it was
+ * spent or expired meanwhile. */
+enum op_rc store_assoc_link_consume(struct store *st, const char *hash,
+				    int64_t now);
+
+/* ---- business site sessions and pending sign-ins ---- */
+
+struct biz_session {
+	char hash[TOKEN_HASH_LEN + 1];
+	char *issuer;
+	char *subject;
+	char *email;		/* from the ID token, for display only */
+	char *id_token;		/* for RP-initiated logout (id_token_hint) */
+	int64_t profile_id;	/* the profile chosen in the switcher; 0 */
+	int64_t auth_time;
+	int64_t created_at;
+	int64_t expires_at;
+};
+void biz_session_release(struct biz_session *s);
+
+enum op_rc store_biz_session_create(struct store *st,
+				    const struct biz_session *s);
+/* OP_E_NOTFOUND when absent or expired at now. */
+enum op_rc store_biz_session_get(struct store *st, const char *hash,
+				 int64_t now, struct biz_session *out);
+enum op_rc store_biz_session_set_profile(struct store *st, const char *hash,
+					 int64_t profile_id);
+enum op_rc store_biz_session_delete(struct store *st, const char *hash);
+
+/* A sign-in started by the business site: what the callback needs. */
+struct biz_login {
+	char state_hash[TOKEN_HASH_LEN + 1];
+	char *portal;		/* slug */
+	char *nonce;
+	char *verifier;		/* PKCE code_verifier */
+	char *purpose;		/* "login" or "associate" */
+	char *link_hash;	/* for "associate": the link being confirmed;
+				 * may be NULL */
+	char *return_to;	/* same-site path, may be NULL */
+	int64_t created_at;
+	int64_t expires_at;
+};
+void biz_login_release(struct biz_login *l);
+
+enum op_rc store_biz_login_create(struct store *st,
+				  const struct biz_login *l);
+/* Atomically takes (reads and deletes) a pending sign-in by state hash:
+ * OP_E_NOTFOUND when unknown, used or expired. */
+enum op_rc store_biz_login_take(struct store *st, const char *state_hash,
+				int64_t now, struct biz_login *out);
+
+/* ---- the portals' client registrations (made on first start when the
+ * ID service runs in the same process) ---- */
+
+struct portal_client {
+	char *portal;		/* slug */
+	char *issuer;
+	char *client_id;
+	char *client_secret;	/* the portal's own credential; sealed with
+				 * the master key when one is configured */
+};
+void portal_client_release(struct portal_client *c);
+
+enum op_rc store_portal_client_get(struct store *st, const char *portal,
+				   const char *issuer,
+				   struct portal_client *out);
+/* OP_E_EXISTS when the portal already has a client at that issuer. */
+enum op_rc store_portal_client_put(struct store *st,
+				   const struct portal_client *c);
+
 /* Deletes expired sessions, one-time tokens, throttle rows, pending
- * authorization requests, codes and tokens. */
+ * authorization requests, codes and tokens, business sessions, pending
+ * business sign-ins and spent association links. */
 enum op_rc store_gc(struct store *st, int64_t now);
+/* Makes deleted or overwritten data (a delivered message's body) leave
+ * the store's files where the backend can; best effort, OP_OK when there
+ * is nothing to do. */
+enum op_rc store_scrub(struct store *st);
 
 #endif

@@ -601,12 +601,14 @@ const struct store_backend store_backend_sqlite = {
 	.outbox_list = sq_outbox_list,
 	.outbox_get = sq_outbox_get,
 	.outbox_count = sq_outbox_count,
+	.outbox_retry = sq_outbox_retry,
 
 	.audit_add = sq_audit_add,
 	.audit_list = sq_audit_list,
 
 	.secret = sq_secret,
 	.gc = sq_gc,
+	.scrub = sq_scrub,
 
 	.client_create = sq_client_create,
 	.client_get = sq_client_get,
@@ -637,4 +639,28 @@ const struct store_backend store_backend_sqlite = {
 	.grant_get = sq_grant_get,
 	.grant_list = sq_grant_list,
 	.grant_delete = sq_grant_delete,
+
+	.profile_create = sq_profile_create,
+	.profile_import = sq_profile_import,
+	.profile_get = sq_profile_get,
+	.profile_by_email = sq_profile_by_email,
+	.profile_by_identity = sq_profile_by_identity,
+	.profile_list = sq_profile_list,
+	.profile_associate = sq_profile_associate,
+
+	.assoc_link_create = sq_assoc_link_create,
+	.assoc_link_get = sq_assoc_link_get,
+	.assoc_link_by_code = sq_assoc_link_by_code,
+	.assoc_link_consume = sq_assoc_link_consume,
+
+	.biz_session_create = sq_biz_session_create,
+	.biz_session_get = sq_biz_session_get,
+	.biz_session_set_profile = sq_biz_session_set_profile,
+	.biz_session_delete = sq_biz_session_delete,
+
+	.biz_login_create = sq_biz_login_create,
+	.biz_login_take = sq_biz_login_take,
+
+	.portal_client_get = sq_portal_client_get,
+	.portal_client_put = sq_portal_client_put,
 };

@@ -79,6 +79,9 @@ enum sq_stmt {
 	ST_OUTBOX_LIST,
 	ST_OUTBOX_GET,
 	ST_OUTBOX_COUNT,
+	ST_OUTBOX_RETRY_ONE,
+	ST_OUTBOX_RETRY_ALL,
+	ST_OUTBOX_STATUS,
 
 	ST_AUDIT_INSERT,
 	ST_AUDIT_LIST,
@@ -125,6 +128,39 @@ enum sq_stmt {
 	ST_GC_AUTHZ,
 	ST_GC_CODES,
 	ST_GC_TOKENS,
+
+	ST_SAVEPOINT,
+	ST_SAVEPOINT_RELEASE,
+	ST_SAVEPOINT_ROLLBACK,
+
+	ST_PROFILE_INSERT,
+	ST_PROFILE_GET,
+	ST_PROFILE_BY_EMAIL,
+	ST_PROFILE_BY_IDENTITY,
+	ST_PROFILE_LIST,
+	ST_PROFILE_IDENTITY,
+	ST_PROFILE_ASSOCIATE,
+
+	ST_ASSOC_REVOKE,
+	ST_ASSOC_INSERT,
+	ST_ASSOC_STATE,
+	ST_ASSOC_BY_CODE,
+	ST_ASSOC_CONSUME,
+
+	ST_BIZ_SESSION_INSERT,
+	ST_BIZ_SESSION_GET,
+	ST_BIZ_SESSION_SET_PROFILE,
+	ST_BIZ_SESSION_DELETE,
+
+	ST_BIZ_LOGIN_INSERT,
+	ST_BIZ_LOGIN_TAKE,
+
+	ST_PORTAL_CLIENT_GET,
+	ST_PORTAL_CLIENT_INSERT,
+
+	ST_GC_BIZ_SESSIONS,
+	ST_GC_BIZ_LOGINS,
+	ST_GC_ASSOC_LINKS,
 
 	ST__COUNT
 };
@@ -269,6 +305,7 @@ enum op_rc sq_outbox_list(void *h, int status_filter,
 			  int (*cb)(const struct outbox_msg *m, void *arg),
 			  void *arg);
 enum op_rc sq_outbox_get(void *h, int64_t id, struct outbox_msg *out);
+enum op_rc sq_outbox_retry(void *h, int64_t id, int64_t now);
 enum op_rc sq_outbox_count(void *h, enum outbox_status status,
 			   int64_t *count_out);
 
@@ -279,6 +316,7 @@ enum op_rc sq_audit_list(void *h,
 
 enum op_rc sq_secret(void *h, const char *name, unsigned char out[32]);
 enum op_rc sq_gc(void *h, int64_t now);
+enum op_rc sq_scrub(void *h);
 
 enum op_rc sq_client_create(void *h, const struct client *c);
 enum op_rc sq_client_get(void *h, const char *client_id, struct client *out);
@@ -322,5 +360,48 @@ enum op_rc sq_grant_list(void *h, int64_t user_id,
 			 int (*cb)(const struct grant *g, void *arg),
 			 void *arg);
 enum op_rc sq_grant_delete(void *h, int64_t user_id, const char *client_id);
+
+enum op_rc sq_profile_create(void *h, struct profile *p);
+enum op_rc sq_profile_import(void *h, struct profile *v, size_t n,
+			     size_t *bad_index);
+enum op_rc sq_profile_get(void *h, int64_t id, struct profile *out);
+enum op_rc sq_profile_by_email(void *h, const char *email_canon,
+			       int (*cb)(const struct profile *p, void *arg),
+			       void *arg);
+enum op_rc sq_profile_by_identity(void *h, const char *issuer,
+				  const char *subject,
+				  int (*cb)(const struct profile *p,
+					    void *arg),
+				  void *arg);
+enum op_rc sq_profile_list(void *h,
+			   int (*cb)(const struct profile *p, void *arg),
+			   void *arg);
+enum op_rc sq_profile_associate(void *h, int64_t id, const char *issuer,
+				const char *subject, int64_t now,
+				char **prev_issuer, char **prev_subject);
+
+enum op_rc sq_assoc_link_create(void *h, const struct assoc_link *l);
+enum op_rc sq_assoc_link_get(void *h, const char *hash, int64_t now,
+			     struct assoc_link *out);
+enum op_rc sq_assoc_link_by_code(void *h, const char *issuer,
+				 const char *subject, const char *code_hash,
+				 int64_t now, struct assoc_link *out);
+enum op_rc sq_assoc_link_consume(void *h, const char *hash, int64_t now);
+
+enum op_rc sq_biz_session_create(void *h, const struct biz_session *s);
+enum op_rc sq_biz_session_get(void *h, const char *hash, int64_t now,
+			      struct biz_session *out);
+enum op_rc sq_biz_session_set_profile(void *h, const char *hash,
+				      int64_t profile_id);
+enum op_rc sq_biz_session_delete(void *h, const char *hash);
+
+enum op_rc sq_biz_login_create(void *h, const struct biz_login *l);
+enum op_rc sq_biz_login_take(void *h, const char *state_hash, int64_t now,
+			     struct biz_login *out);
+
+enum op_rc sq_portal_client_get(void *h, const char *portal,
+				const char *issuer,
+				struct portal_client *out);
+enum op_rc sq_portal_client_put(void *h, const struct portal_client *c);
 
 #endif

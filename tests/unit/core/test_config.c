@@ -73,6 +73,46 @@ main(void)
 
 	is_int(config_load(&cfg, "/nonexistent/x.ini", NULL, &err),
 	       OP_E_INVALID, "missing file refused");
+
+	subtest("portals");
+	is_int(config_load(&cfg, NULL, NULL, &err), OP_OK, "defaults");
+	is_int(cfg.n_portals, 2, "two portals by default");
+	is_str(cfg.portals[0].name, "CustomerSource", "CustomerSource");
+	is_str(cfg.portals[0].path, "/customersource", "at /customersource");
+	is_str(cfg.portals[0].audience, "customer", "for customers");
+	is_str(cfg.portals[1].path, "/partnersource", "PartnerSource path");
+	config_release(&cfg);
+	path = write_file(dir, "[portal_partnersource]\nenabled = false\n"
+			       "[portal_support]\nname = Support Portal\n"
+			       "path = /support\naudience = customer\n"
+			       "issuer = https://id.example.com\n"
+			       "client_id = abc\nclient_secret = s3cret\n");
+	setenv("ONEPASS_PORTAL_SUPPORT_CLIENT_ID", "from-env", 1);
+	is_int(config_load(&cfg, path, NULL, &err), OP_OK, "portal sections");
+	is_int(cfg.n_portals, 2, "one disabled, one added");
+	is_str(cfg.portals[1].slug, "support", "added portal");
+	is_str(cfg.portals[1].client_id, "from-env", "environment wins");
+	is_str(cfg.portals[1].client_secret, "s3cret", "secret from file");
+	config_release(&cfg);
+	unsetenv("ONEPASS_PORTAL_SUPPORT_CLIENT_ID");
+	xfree(path);
+	path = write_file(dir, "[portal_x]\nname = X\npath = /customersource\n");
+	is_int(config_load(&cfg, path, NULL, &err), OP_E_INVALID,
+	       "two portals on one path refused");
+	xfree(path);
+	path = write_file(dir, "[portal_bad]\nname = X\npath = /b\n"
+			       "audience = everyone\n");
+	is_int(config_load(&cfg, path, NULL, &err), OP_E_INVALID,
+	       "unknown audience refused");
+	xfree(path);
+	path = write_file(dir, "[portal_Bad-Slug]\nname = X\n");
+	is_int(config_load(&cfg, path, NULL, &err), OP_E_INVALID,
+	       "bad slug refused");
+	xfree(path);
+	path = write_file(dir, "[portal_p]\nname = X\npath = /../etc\n");
+	is_int(config_load(&cfg, path, NULL, &err), OP_E_INVALID,
+	       "bad path refused");
+	xfree(path);
 	tap_rmdir(dir);
 	xfree(dir);
 	return done_testing();
