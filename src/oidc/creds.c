@@ -11,12 +11,17 @@
 
 #define BASIC_MAX 1024
 
-/* Decodes the form-urlencoded part p[0..n) of a Basic credential. */
+/* Decodes the form-urlencoded part p[0..n) of a Basic credential: one
+ * value, so a raw '&' (which would split a form) is refused. */
 static const char *
 basic_part(struct arena *a, const char *p, size_t n)
 {
 	struct params q;
-	char *pair = arena_asprintf(a, "v=%.*s", (int)n, p);
+	char *pair;
+
+	if (memchr(p, '&', n) != NULL)
+		return NULL;
+	pair = arena_asprintf(a, "v=%.*s", (int)n, p);
 
 	if (form_parse(a, pair, strlen(pair), 2, &q) != OP_OK)
 		return NULL;
@@ -31,6 +36,11 @@ parse_basic(struct arena *a, const char *cred, struct client_creds *out)
 	const char *colon;
 
 	if (len == 0 || len > BASIC_MAX)
+		return OIDC_INVALID_CLIENT;
+	/* libsodium 1.0.18 decodes bytes >= 0x80 as '/': check the alphabet
+	 * first. */
+	if (strspn(cred, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			 "0123456789+/=") != len)
 		return OIDC_INVALID_CLIENT;
 	bin = arena_alloc(a, len + 1);
 	if (sodium_base642bin(bin, len, cred, len, NULL, &bin_len, NULL,

@@ -23,17 +23,18 @@ strings(const char *const *v, size_t n)
 	strings((const char *const[]){ __VA_ARGS__ },                         \
 		sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(char *))
 
-static void
+/* Sets key to issuer + path; false when that does not fit. */
+static bool
 set_url(json_t *o, const char *key, const char *issuer, const char *path)
 {
 	size_t n = strlen(issuer) + strlen(path) + 1;
 	char url[2048];
 
 	if (n > sizeof(url))
-		return;
+		return false;
 	memcpy(url, issuer, strlen(issuer));
 	memcpy(url + strlen(issuer), path, strlen(path) + 1);
-	json_object_set_new(o, key, json_string(url));
+	return json_object_set_new(o, key, json_string(url)) == 0;
 }
 
 enum op_rc
@@ -42,14 +43,20 @@ oidc_discovery(const char *issuer, struct buf *out)
 	json_t *o = json_object();
 	enum op_rc rc;
 
+	bool ok;
+
 	json_object_set_new(o, "issuer", json_string(issuer));
-	set_url(o, "authorization_endpoint", issuer, "/authorize");
-	set_url(o, "token_endpoint", issuer, "/token");
-	set_url(o, "userinfo_endpoint", issuer, "/userinfo");
-	set_url(o, "jwks_uri", issuer, "/jwks");
-	set_url(o, "end_session_endpoint", issuer, "/logout");
-	set_url(o, "revocation_endpoint", issuer, "/revoke");
-	set_url(o, "introspection_endpoint", issuer, "/introspect");
+	ok = set_url(o, "authorization_endpoint", issuer, "/authorize") &&
+	     set_url(o, "token_endpoint", issuer, "/token") &&
+	     set_url(o, "userinfo_endpoint", issuer, "/userinfo") &&
+	     set_url(o, "jwks_uri", issuer, "/jwks") &&
+	     set_url(o, "end_session_endpoint", issuer, "/logout") &&
+	     set_url(o, "revocation_endpoint", issuer, "/revoke") &&
+	     set_url(o, "introspection_endpoint", issuer, "/introspect");
+	if (!ok) {
+		json_decref(o);
+		return OP_E_INVALID;
+	}
 	json_object_set_new(o, "scopes_supported",
 			    STRINGS("openid", "email", "profile",
 				    "offline_access"));
