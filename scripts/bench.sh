@@ -25,6 +25,8 @@ rate() { # rate URL [wrk args...]
 }
 echo "GET /signin          $(rate "http://127.0.0.1:$port/signin") req/s (median of 3, ${dur}s each, 2 threads, 32 connections)"
 echo "GET /static/style.css $(rate "http://127.0.0.1:$port/static/style.css") req/s"
+echo "GET /.well-known/openid-configuration $(rate "http://127.0.0.1:$port/.well-known/openid-configuration") req/s"
+echo "GET /jwks (RS256, ES256, EdDSA keys) $(rate "http://127.0.0.1:$port/jwks") req/s"
 # Page views while a sign-in storm hashes passwords on the slow pool: every
 # POST carries a valid CSRF pair and fails after a full argon2id hash
 # (the throttles are lifted for this server only).
@@ -44,3 +46,7 @@ echo "GET /signin during a POST /signin storm: $(rate "http://127.0.0.1:$port/si
 wait $storm || true
 echo "POST /signin (failed sign-ins, argon2id each): $(awk '/Requests\/sec/ {print $2}' "$dir/storm.out") req/s, 8 connections"
 rm -f /tmp/onepass-bench-post.lua
+
+# The OpenID provider's code exchange and association confirmations: each
+# script starts its own server.
+ONEPASS_BIN=$PWD/build/onepass node bench/oidc-rates.js
