@@ -12,6 +12,7 @@
 #include "business/business.h"
 #include "business/rp.h"
 #include "core/config.h"
+#include "core/email.h"
 #include "core/log.h"
 #include "html/render.h"
 #include "store/store.h"
@@ -90,7 +91,7 @@ session_start(struct request *req, const struct rp_identity *id)
 {
 	struct biz_site *site = biz_site_of(req);
 	struct biz_state *st = biz_state_of(req);
-	char tok[TOKEN_STR_LEN + 1];
+	char tok[TOKEN_STR_LEN + 1], canon[EMAIL_MAX + 1];
 	struct biz_session s = { 0 };
 	int64_t now = site->op->now();
 	enum op_rc rc;
@@ -102,7 +103,10 @@ session_start(struct request *req, const struct rp_identity *id)
 	token_hash(tok, strlen(tok), s.hash);
 	s.issuer = (char *)id->issuer;
 	s.subject = (char *)id->subject;
-	s.email = (char *)id->email;
+	/* Display only, and from any provider: keep it only if it is an
+	 * address we would accept. */
+	s.email = id->email != NULL && email_canonical(id->email, canon)
+			  ? (char *)id->email : NULL;
 	s.id_token = (char *)id->id_token;
 	s.auth_time = id->auth_time;
 	s.created_at = now;
@@ -114,7 +118,7 @@ session_start(struct request *req, const struct rp_identity *id)
 		memcpy(st->session_hash, s.hash, sizeof(st->session_hash));
 		st->issuer = id->issuer;
 		st->subject = id->subject;
-		st->email = id->email;
+		st->email = s.email;
 		st->id_token = id->id_token;
 		st->profile_id = 0;
 		st->auth_time = id->auth_time;

@@ -37,6 +37,14 @@ static const struct cli_command commands[] = {
 	  "user list                 list IDs\n"
 	  "  user disable EMAIL        disable an ID and end its sessions\n"
 	  "  user enable EMAIL         enable a disabled ID" },
+	{ "profile", cmd_profile, CLI_NEEDS_STORE,
+	  "profile add --email E --name N --company C --type customer|partner"
+	  "\n"
+	  "                            add a business profile\n"
+	  "  profile import FILE.csv   add the profiles of a CSV file "
+	  "(email,name,\n"
+	  "                            company,type), all or none\n"
+	  "  profile list              list business profiles" },
 	{ "client", cmd_client, CLI_NEEDS_STORE,
 	  "client add --name NAME --redirect-uri URI [...]   register a "
 	  "site\n"
@@ -48,7 +56,12 @@ static const struct cli_command commands[] = {
 	  "  key retire KID            drop an old key from the JWKS" },
 	{ "mail", cmd_mail, CLI_NEEDS_STORE,
 	  "mail list [--pending|--failed|--sent]   list messages\n"
-	  "  mail show ID              print one message as sent" },
+	  "  mail show ID              print one message as sent\n"
+	  "  mail retry ID             send a failed message again" },
+	{ "store", cmd_store, CLI_NEEDS_STORE,
+	  "store migrate             bring the database schema up to date\n"
+	  "  store check               connect, report the schema version and "
+	  "round trip" },
 	{ "help", cmd_help, 0, "help                      this list" },
 };
 

@@ -16,5 +16,11 @@ int cmd_serve(struct onepass *op, int argc, char **argv);
 int cmd_user(struct onepass *op, int argc, char **argv);
 int cmd_client(struct onepass *op, int argc, char **argv);
 int cmd_key(struct onepass *op, int argc, char **argv);
+/* `profile add|import|list`: 0, 1 when refused or on a store failure, 2
+ * on a usage error. */
+int cmd_profile(struct onepass *op, int argc, char **argv);
+/* `store migrate|check`: 0, 1 when the database fails, 2 on a usage
+ * error. */
+int cmd_store(struct onepass *op, int argc, char **argv);
 
 #endif

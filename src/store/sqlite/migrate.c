@@ -170,6 +170,76 @@ static const char *const migrations[] = {
 	"CREATE INDEX grants_client ON grants (client_id);"
 
 	"ALTER TABLE sessions ADD COLUMN sid TEXT;",
+
+	/*
+	 * 3: the business site: the profile directory, association links,
+	 * business sessions, pending business sign-ins and the portals'
+	 * client registrations. The unique index on profiles leads with
+	 * email_canon, so it also serves the lookups by address; the
+	 * identity index on links serves both the lookup by code (an
+	 * identity has few links) and the revocation by a newer link.
+	 */
+	"CREATE TABLE profiles ("
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	" email TEXT NOT NULL,"
+	" email_canon TEXT NOT NULL,"
+	" name TEXT NOT NULL,"
+	" company TEXT NOT NULL,"
+	" type INTEGER NOT NULL,"
+	" issuer TEXT,"
+	" subject TEXT,"
+	" associated_at INTEGER NOT NULL DEFAULT 0,"
+	" created_at INTEGER NOT NULL);"
+	"CREATE UNIQUE INDEX profiles_key"
+	" ON profiles (email_canon, name, company, type);"
+	"CREATE INDEX profiles_identity ON profiles (issuer, subject);"
+
+	"CREATE TABLE assoc_links ("
+	" hash TEXT PRIMARY KEY,"
+	" code_hash TEXT NOT NULL,"
+	" profile_id INTEGER NOT NULL"
+	"  REFERENCES profiles (id) ON DELETE CASCADE,"
+	" issuer TEXT NOT NULL,"
+	" subject TEXT NOT NULL,"
+	" portal TEXT NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL,"
+	" used_at INTEGER);"
+	"CREATE INDEX assoc_links_identity"
+	" ON assoc_links (issuer, subject, profile_id);"
+	"CREATE INDEX assoc_links_profile ON assoc_links (profile_id);"
+	"CREATE INDEX assoc_links_expires ON assoc_links (expires_at);"
+
+	"CREATE TABLE biz_sessions ("
+	" hash TEXT PRIMARY KEY,"
+	" issuer TEXT NOT NULL,"
+	" subject TEXT NOT NULL,"
+	" email TEXT,"
+	" id_token TEXT,"
+	" profile_id INTEGER NOT NULL DEFAULT 0,"
+	" auth_time INTEGER NOT NULL,"
+	" created_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL);"
+	"CREATE INDEX biz_sessions_expires ON biz_sessions (expires_at);"
+
+	"CREATE TABLE biz_logins ("
+	" state_hash TEXT PRIMARY KEY,"
+	" portal TEXT NOT NULL,"
+	" nonce TEXT NOT NULL,"
+	" verifier TEXT NOT NULL,"
+	" purpose TEXT NOT NULL,"
+	" link_hash TEXT,"
+	" return_to TEXT,"
+	" created_at INTEGER NOT NULL,"
+	" expires_at INTEGER NOT NULL);"
+	"CREATE INDEX biz_logins_expires ON biz_logins (expires_at);"
+
+	"CREATE TABLE portal_clients ("
+	" portal TEXT NOT NULL,"
+	" issuer TEXT NOT NULL,"
+	" client_id TEXT NOT NULL,"
+	" client_secret TEXT,"
+	" PRIMARY KEY (portal, issuer));",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -264,3 +264,49 @@ sq_outbox_count(void *h, enum outbox_status status, int64_t *count_out)
 	sq_query_end(&q);
 	return rc;
 }
+
+/* Tells OP_E_NOTFOUND (no such id) from OP_E_CONFLICT (sent) after a
+ * retry of one message changed no row. */
+static enum op_rc
+retry_why_not(void *h, int64_t id)
+{
+	struct sq_query q;
+	enum op_rc rc;
+
+	rc = sq_query_start(h, ST_OUTBOX_STATUS, &q);
+	if (rc != OP_OK)
+		return rc;
+	sq_bind_int64(&q, 1, id);
+	rc = sq_query_row(&q);
+	if (rc == OP_OK)
+		rc = sq_col_int64(&q, 0) == OUTBOX_SENT ? OP_E_CONFLICT :
+		    OP_E_STORE;
+	sq_query_end(&q);
+	return rc;
+}
+
+enum op_rc
+sq_outbox_retry(void *h, int64_t id, int64_t now)
+{
+	struct sq_query q;
+	enum op_rc rc;
+
+	if (id == 0) {
+		rc = sq_query_start(h, ST_OUTBOX_RETRY_ALL, &q);
+		if (rc != OP_OK)
+			return rc;
+		sq_bind_int64(&q, 1, now);
+		rc = sq_query_run(&q);
+		sq_query_end(&q);
+		return rc;
+	}
+	rc = sq_query_start(h, ST_OUTBOX_RETRY_ONE, &q);
+	if (rc != OP_OK)
+		return rc;
+	sq_bind_int64(&q, 1, id);
+	sq_bind_int64(&q, 2, now);
+	rc = sq_query_update(&q);
+	if (rc == OP_E_NOTFOUND)
+		rc = retry_why_not(h, id);
+	return rc;
+}

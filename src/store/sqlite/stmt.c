@@ -33,6 +33,19 @@
 #define OUTBOX_COLS                                                           \
 	"id, message_id, mail_from, rcpt, subject, status, attempts, "         \
 	"created_at, next_attempt_at, sent_at, last_error"
+#define PROFILE_COLS                                                          \
+	"id, email, email_canon, name, company, type, issuer, subject, "       \
+	"associated_at, created_at"
+#define ASSOC_COLS                                                            \
+	"hash, code_hash, profile_id, issuer, subject, portal, created_at, "   \
+	"expires_at"
+#define BIZ_SESSION_COLS                                                      \
+	"hash, issuer, subject, email, id_token, profile_id, auth_time, "      \
+	"created_at, expires_at"
+#define BIZ_LOGIN_COLS                                                        \
+	"state_hash, portal, nonce, verifier, purpose, link_hash, return_to, " \
+	"created_at, expires_at"
+#define PORTAL_CLIENT_COLS "portal, issuer, client_id, client_secret"
 
 #define S(id, sql) [id] = { #id, sql }
 
@@ -153,6 +166,13 @@ const struct sq_stmt_def sq_stmts[ST__COUNT] = {
 	S(ST_OUTBOX_GET,
 	  "SELECT " OUTBOX_COLS ", body FROM outbox WHERE id = ?1"),
 	S(ST_OUTBOX_COUNT, "SELECT count(*) FROM outbox WHERE status = ?1"),
+	S(ST_OUTBOX_RETRY_ONE,
+	  "UPDATE outbox SET status = 0, next_attempt_at = ?2, attempts = 0 "
+	  "WHERE id = ?1 AND status != 1"),
+	S(ST_OUTBOX_RETRY_ALL,
+	  "UPDATE outbox SET next_attempt_at = ?1 "
+	  "WHERE status = 0 AND next_attempt_at > ?1"),
+	S(ST_OUTBOX_STATUS, "SELECT status FROM outbox WHERE id = ?1"),
 
 	S(ST_AUDIT_INSERT,
 	  "INSERT INTO audit (at, event, user_id, ip, detail) "
@@ -263,4 +283,82 @@ const struct sq_stmt_def sq_stmts[ST__COUNT] = {
 	S(ST_GC_AUTHZ, "DELETE FROM authz_requests WHERE expires_at <= ?1"),
 	S(ST_GC_CODES, "DELETE FROM auth_codes WHERE expires_at <= ?1"),
 	S(ST_GC_TOKENS, "DELETE FROM oauth_tokens WHERE expires_at <= ?1"),
+
+	/* All or none inside a transaction of the caller's (import). */
+	S(ST_SAVEPOINT, "SAVEPOINT sq_nested"),
+	S(ST_SAVEPOINT_RELEASE, "RELEASE sq_nested"),
+	S(ST_SAVEPOINT_ROLLBACK, "ROLLBACK TO sq_nested"),
+
+	S(ST_PROFILE_INSERT,
+	  "INSERT INTO profiles (email, email_canon, name, company, type, "
+	  "issuer, subject, associated_at, created_at) "
+	  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+	S(ST_PROFILE_GET,
+	  "SELECT " PROFILE_COLS " FROM profiles WHERE id = ?1"),
+	/* The unique index (email_canon, name, company, type) serves it. */
+	S(ST_PROFILE_BY_EMAIL,
+	  "SELECT " PROFILE_COLS " FROM profiles WHERE email_canon = ?1 "
+	  "ORDER BY id"),
+	S(ST_PROFILE_BY_IDENTITY,
+	  "SELECT " PROFILE_COLS " FROM profiles "
+	  "WHERE issuer = ?1 AND subject = ?2 ORDER BY id"),
+	S(ST_PROFILE_LIST,
+	  "SELECT " PROFILE_COLS " FROM profiles ORDER BY id"),
+	S(ST_PROFILE_IDENTITY,
+	  "SELECT issuer, subject FROM profiles WHERE id = ?1"),
+	S(ST_PROFILE_ASSOCIATE,
+	  "UPDATE profiles SET issuer = ?2, subject = ?3, associated_at = ?4 "
+	  "WHERE id = ?1"),
+
+	/* used_at = 0 marks a link spent by a newer one rather than used. */
+	S(ST_ASSOC_REVOKE,
+	  "UPDATE assoc_links SET used_at = 0 WHERE issuer = ?1 "
+	  "AND subject = ?2 AND profile_id = ?3 AND used_at IS NULL"),
+	S(ST_ASSOC_INSERT,
+	  "INSERT INTO assoc_links (" ASSOC_COLS ") "
+	  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+	S(ST_ASSOC_STATE,
+	  "SELECT " ASSOC_COLS ", used_at FROM assoc_links WHERE hash = ?1"),
+	S(ST_ASSOC_BY_CODE,
+	  "SELECT " ASSOC_COLS " FROM assoc_links "
+	  "WHERE code_hash = ?3 AND issuer = ?1 AND subject = ?2 "
+	  "AND used_at IS NULL AND expires_at > ?4 "
+	  "ORDER BY created_at DESC, rowid DESC LIMIT 1"),
+	/* Check and spend in one statement: of two racing confirmations
+	 * of one link, only one sees used_at IS NULL. */
+	S(ST_ASSOC_CONSUME,
+	  "UPDATE assoc_links SET used_at = ?2 "
+	  "WHERE hash = ?1 AND used_at IS NULL AND expires_at > ?2"),
+
+	S(ST_BIZ_SESSION_INSERT,
+	  "INSERT INTO biz_sessions (" BIZ_SESSION_COLS ") "
+	  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+	S(ST_BIZ_SESSION_GET,
+	  "SELECT " BIZ_SESSION_COLS " FROM biz_sessions "
+	  "WHERE hash = ?1 AND expires_at > ?2"),
+	S(ST_BIZ_SESSION_SET_PROFILE,
+	  "UPDATE biz_sessions SET profile_id = ?2 WHERE hash = ?1"),
+	S(ST_BIZ_SESSION_DELETE, "DELETE FROM biz_sessions WHERE hash = ?1"),
+
+	S(ST_BIZ_LOGIN_INSERT,
+	  "INSERT INTO biz_logins (" BIZ_LOGIN_COLS ") "
+	  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+	/* Read and delete in one statement: a state is taken once. */
+	S(ST_BIZ_LOGIN_TAKE,
+	  "DELETE FROM biz_logins WHERE state_hash = ?1 AND expires_at > ?2 "
+	  "RETURNING " BIZ_LOGIN_COLS),
+
+	S(ST_PORTAL_CLIENT_GET,
+	  "SELECT " PORTAL_CLIENT_COLS " FROM portal_clients "
+	  "WHERE portal = ?1 AND issuer = ?2"),
+	S(ST_PORTAL_CLIENT_INSERT,
+	  "INSERT INTO portal_clients (" PORTAL_CLIENT_COLS ") "
+	  "VALUES (?1, ?2, ?3, ?4)"),
+
+	S(ST_GC_BIZ_SESSIONS,
+	  "DELETE FROM biz_sessions WHERE expires_at <= ?1"),
+	S(ST_GC_BIZ_LOGINS, "DELETE FROM biz_logins WHERE expires_at <= ?1"),
+	S(ST_GC_ASSOC_LINKS,
+	  "DELETE FROM assoc_links "
+	  "WHERE expires_at <= ?1 OR used_at IS NOT NULL"),
 };
