@@ -67,25 +67,52 @@ biz_mail(struct request *req, const char *to, const char *subject,
 	return rc;
 }
 
-struct send_ctx {
+/* The profiles under an address, copied out of the store's read so the
+ * links and mails are written after it ends (writing while a read of the
+ * same connection is open cannot wait for other writers). */
+struct collect_ctx {
 	struct request *req;
-	struct biz_portal *portal;
-	int sent;
-	enum op_rc rc;
+	struct profile *v;
+	size_t n, cap;
 };
 
-/* One link and one mail for one profile under the address. */
 static int
-send_one(const struct profile *pr, void *arg)
+collect(const struct profile *pr, void *arg)
 {
-	struct send_ctx *c = arg;
-	struct request *req = c->req;
+	struct collect_ctx *c = arg;
+	struct arena *a = c->req->arena;
+	struct profile *dst;
+
+	if (c->n == c->cap) {
+		struct profile *nv;
+
+		c->cap = c->cap ? c->cap * 2 : 8;
+		nv = arena_alloc(a, c->cap * sizeof(*nv));
+		if (c->n > 0)
+			memcpy(nv, c->v, c->n * sizeof(*nv));
+		c->v = nv;
+	}
+	dst = &c->v[c->n++];
+	dst->id = pr->id;
+	dst->type = pr->type;
+	dst->email = arena_strdup(a, pr->email);
+	dst->name = arena_strdup(a, pr->name);
+	dst->company = arena_strdup(a, pr->company);
+	return 0;
+}
+
+/* One link and one mail for one profile under the address. */
+static enum op_rc
+send_one(struct request *req, struct biz_portal *portal,
+	 const struct profile *pr)
+{
 	struct biz_site *site = biz_site_of(req);
 	struct biz_state *st = biz_state_of(req);
 	int64_t now = site->op->now();
 	char tok[TOKEN_STR_LEN + 1], code[ASSOC_CODE_DISPLAY_LEN + 1];
 	struct assoc_link l = { 0 };
 	struct tvars *v;
+	enum op_rc rc;
 
 	token_new(tok);
 	token_hash(tok, strlen(tok), l.hash);
@@ -93,11 +120,11 @@ send_one(const struct profile *pr, void *arg)
 	l.profile_id = pr->id;
 	l.issuer = (char *)st->issuer;
 	l.subject = (char *)st->subject;
-	l.portal = (char *)c->portal->slug;
+	l.portal = (char *)portal->slug;
 	l.created_at = now;
 	l.expires_at = now + site->op->cfg->business_link_ttl_hours * 3600;
-	c->rc = store_assoc_link_create(site->op->store, &l);
-	if (c->rc == OP_OK) {
+	rc = store_assoc_link_create(site->op->store, &l);
+	if (rc == OP_OK) {
 		v = tvars_new(req->arena);
 		tvars_set(v, "profile_name", pr->name);
 		tvars_set(v, "profile_company", pr->company);
@@ -107,17 +134,15 @@ send_one(const struct profile *pr, void *arg)
 		tvars_set(v, "code", code);
 		tvars_setf(v, "ttl_hours", "%ld",
 			   site->op->cfg->business_link_ttl_hours);
-		c->rc = biz_mail(req, pr->email, arena_asprintf(req->arena,
-				 "Associate your %s with your %s profile",
-				 site->op->cfg->id_name,
-				 site->op->cfg->business_company),
-				 "mail_assoc", v);
+		rc = biz_mail(req, pr->email, arena_asprintf(req->arena,
+			      "Associate your %s with your %s profile",
+			      site->op->cfg->id_name,
+			      site->op->cfg->business_company),
+			      "mail_assoc", v);
 	}
-	if (c->rc == OP_OK)
-		c->sent++;
 	sodium_memzero(tok, sizeof(tok));
 	sodium_memzero(code, sizeof(code));
-	return c->rc != OP_OK;
+	return rc;
 }
 
 static void
@@ -167,13 +192,14 @@ void
 ep_biz_assoc_request(struct request *req)
 {
 	struct biz_site *site = biz_site_of(req);
-	struct biz_state *st = biz_state_of(req);
 	struct biz_portal *p = biz_portal_of(req);
 	const char *email = params_get(&req->form, "email");
 	char canon[EMAIL_MAX + 1];
-	struct send_ctx c = { req, p, 0, OP_OK };
+	struct collect_ctx c = { .req = req };
+	enum op_rc rc;
+	size_t i;
 
-	if (!st->signed_in) {
+	if (!biz_signed_in_at(req, p)) {
 		biz_login_start(req, p, "login", NULL,
 				arena_asprintf(req->arena, "%s/associate",
 					       p->path));
@@ -195,17 +221,18 @@ ep_biz_assoc_request(struct request *req)
 			  "sent.");
 		return;
 	}
-	if (store_profile_by_email(site->op->store, canon, send_one, &c) !=
-		    OP_OK ||
-	    c.rc != OP_OK) {
+	rc = store_profile_by_email(site->op->store, canon, collect, &c);
+	for (i = 0; rc == OP_OK && i < c.n; i++)
+		rc = send_one(req, p, &c.v[i]);
+	if (rc != OP_OK) {
 		biz_error(req, 503, "The messages could not be sent just now. "
 			  "Try again shortly.");
 		return;
 	}
 	/* The audit says how many; the page never does. */
 	biz_audit(req, "assoc.requested",
-		  arena_asprintf(req->arena, "portal=%s links=%d", p->slug,
-				 c.sent));
+		  arena_asprintf(req->arena, "portal=%s links=%zu", p->slug,
+				 c.n));
 	sent_page(req, 200, email, NULL, NULL);
 }
 
@@ -265,7 +292,7 @@ ep_biz_assoc_code(struct request *req)
 	char *key;
 	int n = 0;
 
-	if (!st->signed_in) {
+	if (!biz_signed_in_at(req, p)) {
 		biz_login_start(req, p, "login", NULL,
 				arena_asprintf(req->arena, "%s/associate",
 					       p->path));

@@ -93,6 +93,10 @@ struct biz_state *biz_state_of(struct request *req);
 struct biz_portal *biz_portal_of(struct request *req);
 struct biz_portal *biz_portal_by_slug(struct biz_site *site,
 				      const char *slug);
+/* True when the caller has a business session from p's provider: an
+ * identity is an issuer and a subject, so a sign-in at another provider
+ * does not open this portal. */
+bool biz_signed_in_at(struct request *req, const struct biz_portal *p);
 struct tvars *biz_page_vars(struct request *req, const char *title);
 void biz_render(struct request *req, int status, const char *name);
 void biz_error(struct request *req, int status, const char *message);

@@ -157,7 +157,7 @@ ep_biz_portal(struct request *req)
 	struct pick_ctx c = { 0 };
 	struct tvars *v;
 
-	if (!st->signed_in) {
+	if (!biz_signed_in_at(req, p)) {
 		biz_login_start(req, p, "login", NULL, p->path);
 		return;
 	}
@@ -208,7 +208,7 @@ ep_biz_profile(struct request *req)
 	struct owns_ctx c = { 0 };
 	char *end;
 
-	if (!st->signed_in) {
+	if (!biz_signed_in_at(req, p)) {
 		response_redirect(req, 303, p->path);
 		return;
 	}

@@ -95,6 +95,15 @@ biz_portal_of(struct request *req)
 	return NULL;
 }
 
+bool
+biz_signed_in_at(struct request *req, const struct biz_portal *p)
+{
+	struct biz_state *st = biz_state_of(req);
+
+	return st->signed_in && p != NULL && p->issuer != NULL &&
+	       strcmp(st->issuer, p->issuer) == 0;
+}
+
 static const char *
 status_text(int status)
 {
@@ -122,6 +131,15 @@ csrf_conf_of(struct request *req, struct csrf_conf *c)
 	c->key = site->csrf_key;
 	c->secure = site->secure_cookies;
 	c->origin = site->origin;
+}
+
+static void
+set_audience(struct tvars *v, const struct biz_portal *p)
+{
+	tvars_set_bool(v, "audience_customer",
+		       strcmp(p->audience, "customer") == 0);
+	tvars_set_bool(v, "audience_partner",
+		       strcmp(p->audience, "partner") == 0);
 }
 
 struct tvars *
@@ -156,10 +174,12 @@ biz_page_vars(struct request *req, const char *title)
 			tvars_set(item, "path", site->portals[i].path);
 			tvars_set_bool(item, "current",
 				       cur == &site->portals[i]);
+			set_audience(item, &site->portals[i]);
 		}
 		if (cur != NULL) {
 			tvars_set(st->vars, "portal_name", cur->name);
 			tvars_set(st->vars, "portal_path", cur->path);
+			set_audience(st->vars, cur);
 		}
 	}
 	if (title != NULL)

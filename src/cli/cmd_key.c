@@ -20,13 +20,14 @@ struct list_ctx {
 	int64_t now;
 	int64_t activation_sec;
 	char signer[4][128];	/* per enum jose_alg: the kid that signs */
-	bool newest_seen[4];
+	bool settled[4];	/* an old-enough signer was found */
 	const char *kid;	/* for retire: the key looked for */
 	bool found;
 };
 
 /* First pass, newest first as the keyring walks: an algorithm's signer
- * is its newest key published for activation_sec, else its newest. */
+ * is its newest key published for activation_sec, else the one
+ * published longest (its oldest) - as keyring_signer() decides. */
 static int
 find_signer(const struct signing_key *k, void *arg)
 {
@@ -34,15 +35,12 @@ find_signer(const struct signing_key *k, void *arg)
 	enum jose_alg alg = jose_alg_from_name(k->alg);
 	bool old_enough = c->now - k->created_at >= c->activation_sec;
 
-	if (k->retired_at != 0 || alg == JOSE_ALG_NONE)
+	if (k->retired_at != 0 || alg == JOSE_ALG_NONE || c->settled[alg])
 		return 0;
-	if (!c->newest_seen[alg] ||
-	    (old_enough && c->signer[alg][0] != '+')) {
-		/* '+' marks a signer chosen because it is old enough. */
-		snprintf(c->signer[alg], sizeof(c->signer[alg]), "%s%s",
-			 old_enough ? "+" : "", k->kid);
-		c->newest_seen[alg] = true;
-	}
+	snprintf(c->signer[alg], sizeof(c->signer[alg]), "%s", k->kid);
+	/* An old-enough key ends the search; a too-new one is kept only
+	 * until an older key is seen. */
+	c->settled[alg] = old_enough;
 	return 0;
 }
 
@@ -54,8 +52,6 @@ key_role(const struct list_ctx *c, const struct signing_key *k)
 
 	if (k->retired_at != 0)
 		return "retired";
-	if (signer[0] == '+')
-		signer++;
 	if (strcmp(signer, k->kid) == 0)
 		return "current";
 	/* Newer than the signer: waiting out the activation delay. */

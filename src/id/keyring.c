@@ -40,10 +40,26 @@ keyring_master_key(const char *b64, unsigned char out[32], bool *present)
 	return OP_OK;
 }
 
+struct newest_ctx {
+	enum jose_alg alg;
+	int64_t newest;
+};
+
+static int
+note_newest(const struct signing_key *k, void *arg)
+{
+	struct newest_ctx *c = arg;
+
+	if (jose_alg_from_name(k->alg) == c->alg && k->created_at > c->newest)
+		c->newest = k->created_at;
+	return 0;
+}
+
 enum op_rc
 keyring_rotate(struct onepass *op, const unsigned char *master_key,
 	       enum jose_alg alg, char **kid_out, struct op_err *err)
 {
+	struct newest_ctx nc = { alg, 0 };
 	struct jose_key *k = NULL;
 	struct signing_key sk = { 0 };
 	struct buf jwk;
@@ -64,7 +80,12 @@ keyring_rotate(struct onepass *op, const unsigned char *master_key,
 	sk.alg = (char *)jose_alg_name(alg);
 	sk.private_key = priv;
 	sk.public_jwk = (char *)buf_str(&jwk);
-	sk.created_at = op->now();
+	/* "Newest" orders keys: a rotation within the second of the last
+	 * one still makes a strictly newer key. */
+	rc = store_key_list(op->store, note_newest, &nc);
+	if (rc != OP_OK)
+		goto out;
+	sk.created_at = op->now() > nc.newest ? op->now() : nc.newest + 1;
 	rc = store_key_add(op->store, &sk);
 	if (rc == OP_OK && kid_out != NULL)
 		*kid_out = xstrdup(sk.kid);
@@ -219,21 +240,21 @@ keyring_refresh(struct keyring *kr)
 }
 
 /* The signer for alg: the newest key published for at least
- * activation_sec, else (first start) the newest. kr->n when none. */
+ * activation_sec, else the one published longest (its oldest). kr->n
+ * when there is none. Keys are held newest first. */
 static size_t
 keyring_signer(const struct keyring *kr, enum jose_alg alg, int64_t now)
 {
-	size_t i, newest = kr->n;
+	size_t i, oldest = kr->n;
 
 	for (i = 0; i < kr->n; i++) {
 		if (jose_key_alg(kr->keys[i]) != alg)
 			continue;
-		if (newest == kr->n)
-			newest = i;
 		if (now - kr->created[i] >= kr->activation_sec)
 			return i;
+		oldest = i;
 	}
-	return newest;
+	return oldest;
 }
 
 enum op_rc

@@ -5,7 +5,7 @@
  * every KEYRING_RELOAD_SEC so a `onepass key rotate` on any node reaches
  * every node. The signer of an algorithm is its newest key that has been
  * published for [oidc] key_activation_sec (so clients that cache the JWKS
- * have it before it signs), or the newest on a first start.
+ * have it before it signs), or else the one published longest.
  */
 #ifndef KEYRING_H
 #define KEYRING_H
