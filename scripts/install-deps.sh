@@ -5,10 +5,13 @@
 set -eu
 cd "$(dirname "$0")/.."
 
+# postgresql: the tests start throwaway servers of their own from it
+# (tests/support/pg.sh); whatever cluster Debian starts at install is
+# neither used nor needed.
 PKGS="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev
-libsodium-dev libjansson-dev libinih-dev libcurl4-openssl-dev libssl-dev
-clang libclang-rt-14-dev sqlite3 curl nodejs npm chromium wrk hyperfine
-fonts-dejavu-core"
+libpq-dev postgresql libsodium-dev libjansson-dev libinih-dev
+libcurl4-openssl-dev libssl-dev clang libclang-rt-14-dev sqlite3 curl
+nodejs npm chromium wrk hyperfine fonts-dejavu-core"
 
 missing=""
 for p in $PKGS; do

@@ -10,6 +10,13 @@
 #   asan         unit + fuzz replay + integration again under ASan+UBSan
 #   browser      Chromium through playwright-core (tests/browser)
 #   fuzz         each libFuzzer target for FUZZ_SECONDS (default 10)
+#
+# A throwaway PostgreSQL server (tests/support/pg.sh, Debian's postgresql
+# package) runs for the whole run: ONEPASS_TEST_PG_DSN points the store
+# tests (test_store*_pg) and the multi-node tests (t6*) at it, and
+# ONEPASS_TEST_PG_DIR lets the restart test stop and start it. It is
+# stopped at the end, also on failure or interruption. SKIP_PG=1 leaves it
+# out (those tests then report themselves skipped).
 set -u
 cd "$(dirname "$0")/.."
 export LC_ALL=C.UTF-8
@@ -61,6 +68,28 @@ node_suite() {
 	done
 }
 
+pg_dir=
+pg_stop() {
+	if [ -n "$pg_dir" ]; then
+		tests/support/pg.sh destroy "$pg_dir" >/dev/null 2>&1
+		pg_dir=
+	fi
+}
+trap pg_stop EXIT
+trap 'pg_stop; exit 130' INT TERM
+if [ "${SKIP_PG:-}" != 1 ]; then
+	pg_dir=$(mktemp -d /tmp/onepass-pg-XXXXXX)
+	if ONEPASS_TEST_PG_DSN=$(tests/support/pg.sh init "$pg_dir" 2>"$logs/pg.log"); then
+		export ONEPASS_TEST_PG_DSN ONEPASS_TEST_PG_DIR=$pg_dir
+		echo "ok 1 - PostgreSQL started for the tests" >>"$logs/pg.log"
+	else
+		echo "not ok 1 - PostgreSQL could not be started" >>"$logs/pg.log"
+		rm -rf "$pg_dir"
+		pg_dir=
+	fi
+	count "$logs/pg.log" 0
+fi
+
 unit_suite build unit
 ONEPASS_BIN=$PWD/build/onepass node_suite integration tests/integration
 
@@ -79,5 +108,6 @@ if [ "${SKIP_FUZZ:-}" != 1 ]; then
 	run fuzz scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
 fi
 
+pg_stop
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

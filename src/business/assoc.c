@@ -122,7 +122,7 @@ send_one(struct request *req, struct biz_portal *portal,
 	l.subject = (char *)st->subject;
 	l.portal = (char *)portal->slug;
 	l.created_at = now;
-	l.expires_at = now + site->op->cfg->business_link_ttl_hours * 3600;
+	l.expires_at = now + site->op->cfg->business_link_ttl_sec;
 	rc = store_assoc_link_create(site->op->store, &l);
 	if (rc == OP_OK) {
 		v = tvars_new(req->arena);
@@ -133,7 +133,7 @@ send_one(struct request *req, struct biz_portal *portal,
 				req->arena, "/associate?token=%s", tok)));
 		tvars_set(v, "code", code);
 		tvars_setf(v, "ttl_hours", "%ld",
-			   site->op->cfg->business_link_ttl_hours);
+			   (site->op->cfg->business_link_ttl_sec + 3599) / 3600);
 		rc = biz_mail(req, pr->email, arena_asprintf(req->arena,
 			      "Associate your %s with your %s profile",
 			      site->op->cfg->id_name,

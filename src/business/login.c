@@ -134,7 +134,7 @@ biz_session_end(struct request *req)
 	struct biz_state *st = biz_state_of(req);
 	struct rp_endpoints e;
 	struct op_err err = { 0 };
-	const char *to = "/";
+	const char *to = "/?state=signed-out";
 	char *url;
 	size_t i;
 
@@ -154,6 +154,11 @@ biz_session_end(struct request *req)
 			break;
 		url = rp_logout_url(req->arena, &e, st->id_token, p->client_id,
 				    biz_url(req, "/"));
+		/* The provider hands state back: the home page then says the
+		 * person is signed out. */
+		if (url != NULL)
+			url = arena_asprintf(req->arena, "%s&state=signed-out",
+					     url);
 		if (url != NULL)
 			to = url;
 		break;

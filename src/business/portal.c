@@ -15,7 +15,12 @@
 void
 ep_biz_home(struct request *req)
 {
-	biz_page_vars(req, "Business Solutions Home");
+	struct tvars *v = biz_page_vars(req, "Business Solutions Home");
+	const char *state = params_get(&req->query, "state");
+
+	if (state != NULL && strcmp(state, "signed-out") == 0 &&
+	    !biz_state_of(req)->signed_in)
+		tvars_set(v, "notice", "You have signed out.");
 	biz_render(req, 200, "biz_home.html");
 }
 

@@ -161,6 +161,9 @@ biz_page_vars(struct request *req, const char *title)
 		tvars_set(st->vars, "company", cfg->business_company);
 		tvars_set(st->vars, "id_name", cfg->id_name);
 		tvars_set(st->vars, "support_email", cfg->support_email);
+		tvars_set(st->vars, "id_account_url",
+			  arena_asprintf(req->arena, "%s/account",
+					 cfg->id_public_url));
 		tvars_set(st->vars, "csrf", csrf_token(req, &cc));
 		now = (time_t)site->op->now();
 		gmtime_r(&now, &tm);

@@ -1,10 +1,13 @@
 /*
- * cmd_mail.c - `onepass mail list|show`, for an operator (and the tests)
- * to see what the outbox holds without a mail server. It only reads the
- * store; delivery is the outbox worker's job. Text that came from people
- * (recipient, subject) has its control characters replaced in listings,
- * so a listing cannot drive the terminal; `show` prints the message
- * bytes as stored, CRLF lines included.
+ * cmd_mail.c - `onepass mail list|show|retry`, for an operator (and the
+ * tests) to see what the outbox holds, with or without a mail server, and
+ * to send a failed message again. Delivery is the outbox worker's job:
+ * `retry` only makes the message pending and due, and a running `onepass
+ * serve` sends it within about a second. Text that came from people or
+ * from the mail server (recipient, subject, last error) has its control
+ * characters replaced in listings, so a listing cannot drive the
+ * terminal; `show` prints the message bytes as stored, CRLF lines
+ * included.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -121,6 +124,12 @@ print_msg(const struct outbox_msg *m, void *arg)
 	put_clean(m->rcpt);
 	fputs("  ", stdout);
 	put_clean(m->subject);
+	if (m->status != OUTBOX_SENT && m->last_error != NULL &&
+	    m->last_error[0] != '\0') {
+		fputs("  [", stdout);
+		put_clean(m->last_error);
+		putchar(']');
+	}
 	putchar('\n');
 	return 0;
 }
@@ -129,7 +138,8 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: onepass mail list [--pending|--failed|--sent]\n"
-			"       onepass mail show ID\n");
+			"       onepass mail show ID\n"
+			"       onepass mail retry ID\n");
 	return 2;
 }
 
@@ -157,21 +167,33 @@ mail_list(struct onepass *op, int argc, char **argv)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* Reads a message ID; complains and returns 0 when arg is not one. */
+static long long
+parse_id(const char *arg)
+{
+	long long id;
+	char *end;
+
+	errno = 0;
+	id = strtoll(arg, &end, 10);
+	if (errno != 0 || end == arg || *end != '\0' || id <= 0) {
+		fprintf(stderr, "onepass: no message '%s'\n", arg);
+		return 0;
+	}
+	return id;
+}
+
 static int
 mail_show(struct onepass *op, const char *arg)
 {
 	struct outbox_msg m = { 0 };
 	long long id;
 	enum op_rc rc;
-	char *end;
 	int status = 0;
 
-	errno = 0;
-	id = strtoll(arg, &end, 10);
-	if (errno != 0 || end == arg || *end != '\0' || id <= 0) {
-		fprintf(stderr, "onepass: no message '%s'\n", arg);
+	id = parse_id(arg);
+	if (id == 0)
 		return 1;
-	}
 	rc = store_outbox_get(op->store, id, &m);
 	if (rc == OP_E_NOTFOUND) {
 		fprintf(stderr, "onepass: no message '%s'\n", arg);
@@ -197,6 +219,36 @@ mail_show(struct onepass *op, const char *arg)
 	return status;
 }
 
+/* Makes a failed (or waiting) message pending and due now. */
+static int
+mail_retry(struct onepass *op, const char *arg)
+{
+	long long id;
+	enum op_rc rc;
+
+	id = parse_id(arg);
+	if (id == 0)
+		return 1;
+	rc = store_outbox_retry(op->store, id, op->now());
+	switch (rc) {
+	case OP_OK:
+		printf("message %lld is pending: a running onepass serve "
+		       "sends it within seconds\n", id);
+		return fflush(stdout) == 0 ? 0 : 1;
+	case OP_E_NOTFOUND:
+		fprintf(stderr, "onepass: no message '%s'\n", arg);
+		return 1;
+	case OP_E_CONFLICT:
+		fprintf(stderr, "onepass: message %lld was delivered already\n",
+			id);
+		return 1;
+	default:
+		fprintf(stderr, "onepass: cannot retry message %lld: %s\n", id,
+			op_strerror(rc));
+		return 1;
+	}
+}
+
 int
 cmd_mail(struct onepass *op, int argc, char **argv)
 {
@@ -204,5 +256,7 @@ cmd_mail(struct onepass *op, int argc, char **argv)
 		return mail_list(op, argc, argv);
 	if (argc == 3 && strcmp(argv[1], "show") == 0)
 		return mail_show(op, argv[2]);
+	if (argc == 3 && strcmp(argv[1], "retry") == 0)
+		return mail_retry(op, argv[2]);
 	return usage();
 }

@@ -354,6 +354,16 @@ config_check(const struct config *cfg, struct op_err *err)
 		return op_err_set(err, OP_E_INVALID, "thread counts out of range");
 	if (cfg->server_max_body_bytes < 1024 || cfg->server_max_params < 4)
 		return op_err_set(err, OP_E_INVALID, "request limits too low");
+	if (cfg->business_link_ttl_sec < 1 || cfg->business_session_hours < 1 ||
+	    cfg->business_requests_per_identity < 1 ||
+	    cfg->business_requests_per_address < 1 ||
+	    cfg->tokens_verify_ttl_sec < 1 || cfg->tokens_reset_ttl_sec < 1 ||
+	    cfg->oidc_code_ttl_sec < 1 || cfg->oidc_access_ttl_sec < 1 ||
+	    cfg->oidc_refresh_ttl_sec < 1 || cfg->oidc_id_token_ttl_sec < 1 ||
+	    cfg->oidc_request_ttl_sec < 1 || cfg->oidc_key_activation_sec < 0 ||
+	    cfg->session_persistent_days < 1 || cfg->session_browser_hours < 1)
+		return op_err_set(err, OP_E_INVALID, "lifetimes and limits "
+				  "must be positive");
 	if (cfg->server_data_dir[0] == '\0')
 		return op_err_set(err, OP_E_INVALID, "data_dir is empty");
 	return OP_OK;

@@ -151,6 +151,15 @@ signin_get(struct request *req)
 		return_to = id_safe_return(return_to, NULL);
 	if (hint != NULL)
 		email = hint;
+	/* Already signed in and sent here by a site: it asked for the
+	 * password again (prompt=login, max_age). Say so. */
+	if (id_state_of(req)->signed_in && return_to != NULL &&
+	    strncmp(return_to, RESUME_PREFIX, strlen(RESUME_PREFIX)) == 0) {
+		email = id_state_of(req)->email;
+		tvars_set(id_page_vars(req, NULL), "notice",
+			  "For your security, this site asks you to type your "
+			  "password again.");
+	}
 	signin_page(req, 200, email, return_to,
 		    email != NULL && hint == NULL ? SAVE_EMAIL : SAVE_NEVER,
 		    NULL);

@@ -2,7 +2,7 @@
  * mail.h - every message the flows send. mail_enqueue renders the text
  * and HTML alternatives of one template pair, builds an RFC 5322 message
  * and writes it to the durable outbox in the store; the outbox worker
- * delivers it through a transport (the Maildir by default, SMTP later).
+ * delivers it through a transport (the Maildir by default, or SMTP).
  *
  * No value that a person supplied can add a header: every header value is
  * checked for CR, LF and NUL and refused, and non-ASCII text is encoded
@@ -66,6 +66,12 @@ struct mail_transport {
 	enum op_rc (*send)(void *ctx, const char *from, const char *rcpt,
 			   const char *msg, size_t len, struct op_err *err);
 	void *ctx;
+	/* Optional, NULL where it has no meaning (the Maildir): OP_OK when
+	 * the server takes a connection and greets now. After a failure the
+	 * outbox asks, to tell a server that is down (every message waits
+	 * and all go as soon as it answers) from one that refused this
+	 * message. */
+	enum op_rc (*probe)(void *ctx, struct op_err *err);
 };
 
 /* The Maildir transport: writes into dir/tmp then renames into dir/new.
@@ -73,6 +79,15 @@ struct mail_transport {
 enum op_rc maildir_transport(const char *dir, struct mail_transport *out,
 			     struct op_err *err);
 void maildir_transport_release(struct mail_transport *t);
+
+struct config;
+
+/* The SMTP transport (smtp.c) for [mail] smtp_url and the keys beside
+ * it. OP_E_INVALID with the reason in err when they make no sense. It
+ * does not connect: the outbox's first probe or delivery does. */
+enum op_rc smtp_transport(const struct config *cfg, struct mail_transport *out,
+			  struct op_err *err);
+void smtp_transport_release(struct mail_transport *t);
 
 struct outbox;
 

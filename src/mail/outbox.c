@@ -3,42 +3,98 @@
  *
  * Messages are claimed from the store in batches (store_outbox_claim: a
  * lease, so several processes sharing one store never send a message
- * twice at once), handed to the transport one by one, and marked:
+ * twice at once, and a message claimed by a process that died is claimed
+ * again once the lease lapses), handed to the transport one by one, and
+ * marked:
  *   - sent on success;
  *   - retry on a temporary failure (OP_E_MAIL or anything unexpected),
- *     after 30 s * 2^attempts, capped at one hour, plus up to 20% random
- *     jitter so a burst of failures does not retry in lockstep; a message
- *     older than three days is marked failed instead;
+ *     after [mail] retry_sec (30 s) * 2^attempts, capped at one hour,
+ *     plus up to 20% random jitter so a burst of failures does not retry
+ *     in lockstep; a message older than [mail] max_age_sec (three days)
+ *     is marked failed instead;
  *   - failed at once on a permanent failure (OP_E_INVALID).
+ *
+ * A message is sent at least once: it is marked only after the transport
+ * answered, so a process killed between the two sends it again once the
+ * lease lapses, with the same Message-ID (fixed when it was queued), by
+ * which the resend can be recognised. The lease is [mail] timeout_sec +
+ * OUTBOX_LEASE_SLACK_SEC + OUTBOX_CLOCK_MARGIN_SEC, and a delivery is
+ * started only while at least timeout_sec + the margin of it is left, so
+ * a delivery always ends (the transport gives up at timeout_sec) before
+ * another process can claim the message. Claimed messages the worker
+ * will not get to in time, or left when it stops, are released (due at
+ * once) rather than left to lapse.
+ *
+ * Down or refusing? After the first failure of a batch the worker asks
+ * the transport's probe (when it has one) whether the server answers at
+ * all. When it does not, the failure is the server's, not the message's:
+ * the message and the rest of the batch wait (5 s * 2^attempts, capped
+ * at 5 min), and the worker probes again every second (every 10 s after
+ * two minutes) until the server answers; then every pending message is
+ * made due at once (store_outbox_retry with id 0), so mail goes out
+ * about a second after the server is back whatever its backoff was. The
+ * worker also probes once when it starts.
+ *
  * The thread sleeps on a condition variable until outbox_kick() or one
  * second passes, so a message enqueued by another process is picked up
  * within about a second. Each thread has its own store connection (the
  * store's rule), so the worker and the request threads do not contend.
  *
  * This file logs (it is the boundary for mail): the pending and failed
- * counts at start, and each failure.
+ * counts at start and whenever they change, each failure, and the
+ * server going away and coming back.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include <sodium.h>
 
+#include "core/config.h"
 #include "core/log.h"
 #include "core/xmalloc.h"
 #include "mail/mail.h"
 #include "store/store.h"
 
-#define OUTBOX_LEASE_SEC	60
 #define OUTBOX_BATCH		16
-#define OUTBOX_RETRY_BASE_SEC	30
+#define OUTBOX_RETRY_SEC	30	/* when there is no configuration */
 #define OUTBOX_RETRY_MAX_SEC	3600
-#define OUTBOX_GIVE_UP_SEC	(3 * 24 * 3600)
+#define OUTBOX_DOWN_SEC		5	/* first wait while the server is down */
+#define OUTBOX_DOWN_MAX_SEC	300
+#define OUTBOX_MAX_AGE_SEC	(3 * 24 * 3600)
+#define OUTBOX_TIMEOUT_SEC	30
+#define OUTBOX_LEASE_SLACK_SEC	5	/* after a claim, when sends may start */
+#define OUTBOX_CLOCK_MARGIN_SEC	2	/* clock skew between nodes */
+#define OUTBOX_PROBE_FAST_MS	1000
+#define OUTBOX_PROBE_SLOW_MS	10000
+#define OUTBOX_PROBE_FAST_FOR_MS (120 * 1000)
+
+struct policy {
+	int64_t timeout;	/* longest delivery */
+	int64_t lease;
+	int64_t retry;		/* first wait after a temporary failure */
+	int64_t max_age;
+};
+
+/* One delivery loop's state: the worker's, or one outbox_run_once's. */
+struct run {
+	struct onepass *op;
+	const struct mail_transport *tr;
+	struct policy pol;
+	atomic_bool *stop;	/* may be NULL */
+	bool down;		/* the last probe failed */
+	int64_t down_since_ms;	/* monotonic */
+	int64_t probed_ms;	/* monotonic, the last probe */
+	size_t sent;
+};
 
 struct outbox {
-	struct onepass *op;
+	struct run run;
 	struct mail_transport tr;
+	int64_t pending, failed;	/* as last logged */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;	/* signalled by kick and stop */
@@ -46,18 +102,50 @@ struct outbox {
 	atomic_bool stop;
 };
 
-/* The delay before the next attempt when earlier attempts had failed
- * before the one that just failed: 30 s, 60 s, 120 s ... 1 h, + jitter. */
 static int64_t
-retry_delay(int earlier)
+mono_ms(void)
 {
-	int64_t d = OUTBOX_RETRY_BASE_SEC;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t
+clamp(long v, int64_t lo, int64_t hi, int64_t def)
+{
+	if (v <= 0)
+		return def;
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void
+policy_of(const struct onepass *op, struct policy *p)
+{
+	const struct config *cfg = op->cfg;
+
+	p->timeout = cfg ? clamp(cfg->mail_timeout_sec, 1, 3600,
+				 OUTBOX_TIMEOUT_SEC) : OUTBOX_TIMEOUT_SEC;
+	p->retry = cfg ? clamp(cfg->mail_retry_sec, 1, OUTBOX_RETRY_MAX_SEC,
+			       OUTBOX_RETRY_SEC) : OUTBOX_RETRY_SEC;
+	p->max_age = cfg ? clamp(cfg->mail_max_age_sec, 60, INT32_MAX,
+				 OUTBOX_MAX_AGE_SEC) : OUTBOX_MAX_AGE_SEC;
+	p->lease = p->timeout + OUTBOX_LEASE_SLACK_SEC +
+	    OUTBOX_CLOCK_MARGIN_SEC;
+}
+
+/* The wait after a failure when earlier attempts had failed before the
+ * one that just failed: base, 2 base, 4 base ... max, + up to 20%. */
+static int64_t
+backoff(int64_t base, int64_t max, int earlier)
+{
+	int64_t d = base;
 	int i;
 
-	for (i = 0; i < earlier && d < OUTBOX_RETRY_MAX_SEC; i++)
+	for (i = 0; i < earlier && d < max; i++)
 		d *= 2;
-	if (d > OUTBOX_RETRY_MAX_SEC)
-		d = OUTBOX_RETRY_MAX_SEC;
+	if (d > max)
+		d = max;
 	return d + (int64_t)randombytes_uniform((uint32_t)(d / 5) + 1);
 }
 
@@ -72,58 +160,147 @@ log_failed(struct onepass *op, const struct outbox_msg *m, const char *why)
 		  (long long)m->id, m->message_id, why, (long long)failed);
 }
 
-/* Sends m and records the outcome. Returns the store's result. */
-static enum op_rc
-deliver(struct onepass *op, const struct mail_transport *tr,
-	const struct outbox_msg *m, size_t *n_sent)
+/* The server answered after it had not: everything waiting goes now. */
+static void
+server_back(struct run *r)
 {
+	if (!r->down)
+		return;
+	r->down = false;
+	log_info("mail: %s answers again; sending what waits", r->tr->name);
+	if (store_outbox_retry(r->op->store, 0, r->op->now()) != OP_OK)
+		log_warnx("outbox: cannot make the waiting mail due");
+}
+
+static void
+server_down(struct run *r, const char *why)
+{
+	r->probed_ms = mono_ms();
+	if (r->down)
+		return;
+	r->down = true;
+	r->down_since_ms = r->probed_ms;
+	log_warnx("mail: %s does not answer (%s); mail waits in the outbox",
+		  r->tr->name, why);
+}
+
+/* Asks the transport whether the server answers; updates r->down. */
+static void
+probe(struct run *r)
+{
+	struct op_err err = { 0 };
+
+	if (r->tr->probe == NULL)
+		return;
+	if (r->tr->probe(r->tr->ctx, &err) == OP_OK) {
+		r->probed_ms = mono_ms();
+		server_back(r);
+	} else {
+		server_down(r, err.msg[0] != '\0' ? err.msg : "no answer");
+	}
+}
+
+/* Marks m after a failure that was not its own (the server is down). */
+static enum op_rc
+defer(struct run *r, const struct outbox_msg *m, const char *why)
+{
+	int64_t now = r->op->now();
+
+	if (now - m->created_at >= r->pol.max_age) {
+		enum op_rc rc = store_outbox_mark_failed(r->op->store, m->id,
+							 why);
+		log_failed(r->op, m, why);
+		return rc;
+	}
+	return store_outbox_mark_retry(r->op->store, m->id,
+				       now + backoff(OUTBOX_DOWN_SEC,
+						     OUTBOX_DOWN_MAX_SEC,
+						     m->attempts > 0 ?
+						     m->attempts - 1 : 0),
+				       why);
+}
+
+/* Sends m and records the outcome. *probed tells whether this batch has
+ * probed already. Returns the store's result. */
+static enum op_rc
+deliver(struct run *r, const struct outbox_msg *m, bool *probed)
+{
+	const struct mail_transport *tr = r->tr;
 	struct op_err err = { 0 };
 	enum op_rc rc, src;
 	int64_t now, delay;
-	const char *why;
+	char why[sizeof(err.msg)];
 
 	rc = tr->send(tr->ctx, m->mail_from, m->rcpt, m->body, m->body_len,
 		      &err);
-	now = op->now();
 	if (rc == OP_OK) {
-		src = store_outbox_mark_sent(op->store, m->id, now);
+		src = store_outbox_mark_sent(r->op->store, m->id,
+					     r->op->now());
 		if (src == OP_OK)
-			(*n_sent)++;
+			r->sent++;
+		server_back(r);
 		return src;
 	}
-	why = err.msg[0] != '\0' ? err.msg : op_strerror(rc);
-	if (rc == OP_E_INVALID || now - m->created_at >= OUTBOX_GIVE_UP_SEC) {
-		src = store_outbox_mark_failed(op->store, m->id, why);
-		log_failed(op, m, why);
+	snprintf(why, sizeof(why), "%s",
+		 err.msg[0] != '\0' ? err.msg : op_strerror(rc));
+	if (tr->probe != NULL && !*probed) {
+		*probed = true;
+		probe(r);
+	}
+	if (r->down)
+		return defer(r, m, why);
+	now = r->op->now();
+	if (rc == OP_E_INVALID || now - m->created_at >= r->pol.max_age) {
+		src = store_outbox_mark_failed(r->op->store, m->id, why);
+		log_failed(r->op, m, why);
 		return src;
 	}
 	/* The claim counted the attempt that just failed. */
-	delay = retry_delay(m->attempts > 0 ? m->attempts - 1 : 0);
+	delay = backoff(r->pol.retry, OUTBOX_RETRY_MAX_SEC,
+			m->attempts > 0 ? m->attempts - 1 : 0);
 	log_warnx("mail %lld %s not delivered, retry in %llds: %s",
 		  (long long)m->id, m->message_id, (long long)delay, why);
-	return store_outbox_mark_retry(op->store, m->id, now + delay, why);
+	return store_outbox_mark_retry(r->op->store, m->id, now + delay, why);
 }
 
 /*
- * Claims one batch and delivers it, stopping early when stop is set
- * (claimed messages left over keep their lease and are claimed again
- * once it lapses). Sets *n_claimed.
+ * Claims one batch and delivers it. A message is sent only while the
+ * claim has time enough left for a whole delivery; the ones left over
+ * (time short, or stop set) are released, or deferred when the server
+ * turned out to be down. Sets *n_claimed.
  */
 static enum op_rc
-outbox_batch(struct onepass *op, const struct mail_transport *tr,
-	     atomic_bool *stop, size_t *n_claimed, size_t *n_sent)
+batch(struct run *r, size_t *n_claimed)
 {
 	struct outbox_msg *msgs = NULL;
+	int64_t now, until;
 	enum op_rc rc, mrc;
 	size_t n = 0, i;
+	bool probed = false, release = false;
 
-	rc = store_outbox_claim(op->store, op->now(), OUTBOX_LEASE_SEC,
-				OUTBOX_BATCH, &msgs, &n);
+	now = r->op->now();
+	until = now + r->pol.lease;
+	rc = store_outbox_claim(r->op->store, now, r->pol.lease, OUTBOX_BATCH,
+				&msgs, &n);
 	*n_claimed = rc == OP_OK ? n : 0;
 	for (i = 0; rc == OP_OK && i < n; i++) {
-		if (stop != NULL && atomic_load(stop))
+		now = r->op->now();
+		/* Past this the claim is no longer ours to mark. */
+		if (now + OUTBOX_CLOCK_MARGIN_SEC >= until)
 			break;
-		mrc = deliver(op, tr, &msgs[i], n_sent);
+		if (r->stop != NULL && atomic_load(r->stop))
+			release = true;
+		if (now + r->pol.timeout + OUTBOX_CLOCK_MARGIN_SEC > until)
+			release = true;
+		if (release)
+			mrc = store_outbox_mark_retry(r->op->store, msgs[i].id,
+						      now,
+						      msgs[i].last_error);
+		else if (r->down && probed)
+			mrc = defer(r, &msgs[i], "not tried: the mail server "
+				    "does not answer");
+		else
+			mrc = deliver(r, &msgs[i], &probed);
 		if (mrc != OP_OK)
 			rc = mrc;
 	}
@@ -133,21 +310,62 @@ outbox_batch(struct onepass *op, const struct mail_transport *tr,
 	return rc;
 }
 
+static void
+run_init(struct run *r, struct onepass *op, const struct mail_transport *tr,
+	 atomic_bool *stop)
+{
+	memset(r, 0, sizeof(*r));
+	r->op = op;
+	r->tr = tr;
+	r->stop = stop;
+	policy_of(op, &r->pol);
+}
+
 enum op_rc
 outbox_run_once(struct onepass *op, const struct mail_transport *tr,
 		size_t *n_sent)
 {
-	size_t claimed, sent = 0;
+	struct run r;
+	size_t claimed;
 	enum op_rc rc;
 
+	run_init(&r, op, tr, NULL);
 	/* Each claimed message leaves the due set (sent, failed, retried
 	 * later, or leased), so this ends. */
 	do {
-		rc = outbox_batch(op, tr, NULL, &claimed, &sent);
-	} while (rc == OP_OK && claimed > 0);
+		rc = batch(&r, &claimed);
+	} while (rc == OP_OK && claimed > 0 && !r.down);
 	if (n_sent != NULL)
-		*n_sent = sent;
+		*n_sent = r.sent;
 	return rc;
+}
+
+/* Logs the pending and failed counts when they changed. */
+static void
+log_counts(struct outbox *ob)
+{
+	struct store *st = ob->run.op->store;
+	int64_t pending, failed;
+
+	if (store_outbox_count(st, OUTBOX_PENDING, &pending) != OP_OK ||
+	    store_outbox_count(st, OUTBOX_FAILED, &failed) != OP_OK)
+		return;
+	if (pending == ob->pending && failed == ob->failed)
+		return;
+	ob->pending = pending;
+	ob->failed = failed;
+	log_info("outbox: %lld pending, %lld failed", (long long)pending,
+		 (long long)failed);
+}
+
+static bool
+probe_due(const struct run *r)
+{
+	int64_t now = mono_ms();
+	int64_t every = now - r->down_since_ms < OUTBOX_PROBE_FAST_FOR_MS ?
+	    OUTBOX_PROBE_FAST_MS : OUTBOX_PROBE_SLOW_MS;
+
+	return r->down && now - r->probed_ms >= every;
 }
 
 static void *
@@ -155,21 +373,24 @@ outbox_main(void *arg)
 {
 	struct outbox *ob = arg;
 	bool store_failing = false;
-	size_t claimed, sent;
 	struct timespec ts;
+	size_t claimed;
 	enum op_rc rc;
 
+	probe(&ob->run);
 	while (!atomic_load(&ob->stop)) {
 		pthread_mutex_lock(&ob->mu);
 		ob->kicked = false;
 		pthread_mutex_unlock(&ob->mu);
-		sent = 0;
-		rc = outbox_batch(ob->op, &ob->tr, &ob->stop, &claimed, &sent);
+		if (probe_due(&ob->run))
+			probe(&ob->run);
+		rc = batch(&ob->run, &claimed);
 		if (rc != OP_OK && !store_failing)
 			log_warnx("outbox: %s", op_strerror(rc));
 		store_failing = rc != OP_OK;
-		if (rc == OP_OK && claimed == OUTBOX_BATCH)
+		if (rc == OP_OK && claimed == OUTBOX_BATCH && !ob->run.down)
 			continue;	/* more may be due now */
+		log_counts(ob);
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_sec += 1;
 		pthread_mutex_lock(&ob->mu);
@@ -187,20 +408,21 @@ outbox_start(struct onepass *op, const struct mail_transport *tr,
 	     struct outbox **out)
 {
 	struct outbox *ob = xcalloc(1, sizeof(*ob));
-	int64_t pending = 0, failed = 0;
 	pthread_condattr_t ca;
 	int e;
 
-	if (store_outbox_count(op->store, OUTBOX_PENDING, &pending) != OP_OK ||
-	    store_outbox_count(op->store, OUTBOX_FAILED, &failed) != OP_OK) {
+	if (store_outbox_count(op->store, OUTBOX_PENDING, &ob->pending) !=
+	    OP_OK ||
+	    store_outbox_count(op->store, OUTBOX_FAILED, &ob->failed) !=
+	    OP_OK) {
 		xfree(ob);
 		return OP_E_STORE;
 	}
 	log_info("outbox: %lld pending, %lld failed, delivery by %s",
-		 (long long)pending, (long long)failed, tr->name);
-	ob->op = op;
+		 (long long)ob->pending, (long long)ob->failed, tr->name);
 	ob->tr = *tr;
 	atomic_init(&ob->stop, false);
+	run_init(&ob->run, op, &ob->tr, &ob->stop);
 	pthread_mutex_init(&ob->mu, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
