@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 PKGS="build-essential pkg-config libmicrohttpd-dev libsqlite3-dev
 libpq-dev postgresql libsodium-dev libjansson-dev libinih-dev
 libcurl4-openssl-dev libssl-dev clang libclang-rt-14-dev sqlite3 curl
-nodejs npm chromium wrk hyperfine fonts-dejavu-core"
+nodejs npm chromium wrk hyperfine fonts-dejavu-core python3-aiosmtpd
+openssl"
 
 missing=""
 for p in $PKGS; do

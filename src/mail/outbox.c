@@ -18,19 +18,20 @@
  * answered, so a process killed between the two sends it again once the
  * lease lapses, with the same Message-ID (fixed when it was queued), by
  * which the resend can be recognised. The lease is [mail] timeout_sec +
- * OUTBOX_LEASE_SLACK_SEC + OUTBOX_CLOCK_MARGIN_SEC, and a delivery is
- * started only while at least timeout_sec + the margin of it is left, so
- * a delivery always ends (the transport gives up at timeout_sec) before
- * another process can claim the message. Claimed messages the worker
- * will not get to in time, or left when it stops, are released (due at
- * once) rather than left to lapse.
+ * OUTBOX_LEASE_SLACK_SEC + OUTBOX_CLOCK_MARGIN_SEC, and a delivery (or
+ * a probe) is started only while at least timeout_sec + the margin of it
+ * is left, so it always ends (the transport gives up at timeout_sec)
+ * before another process can claim the message; a failure is marked only
+ * while the claim holds. Claimed messages the worker will not get to in
+ * time, or left when it stops, are released (due at once) rather than
+ * left to lapse.
  *
  * Down or refusing? After the first failure of a batch the worker asks
  * the transport's probe (when it has one) whether the server answers at
  * all. When it does not, the failure is the server's, not the message's:
  * the message and the rest of the batch wait (5 s * 2^attempts, capped
- * at 5 min), and the worker probes again every second (every 10 s after
- * two minutes) until the server answers; then every pending message is
+ * at 5 min), and the worker probes again every second (every 5 s after
+ * ten minutes) until the server answers; then every pending message is
  * made due at once (store_outbox_retry with id 0), so mail goes out
  * about a second after the server is back whatever its backoff was. The
  * worker also probes once when it starts.
@@ -69,8 +70,8 @@
 #define OUTBOX_LEASE_SLACK_SEC	5	/* after a claim, when sends may start */
 #define OUTBOX_CLOCK_MARGIN_SEC	2	/* clock skew between nodes */
 #define OUTBOX_PROBE_FAST_MS	1000
-#define OUTBOX_PROBE_SLOW_MS	10000
-#define OUTBOX_PROBE_FAST_FOR_MS (120 * 1000)
+#define OUTBOX_PROBE_SLOW_MS	5000
+#define OUTBOX_PROBE_FAST_FOR_MS (10 * 60 * 1000)
 
 struct policy {
 	int64_t timeout;	/* longest delivery */
@@ -180,8 +181,9 @@ server_down(struct run *r, const char *why)
 		return;
 	r->down = true;
 	r->down_since_ms = r->probed_ms;
-	log_warnx("mail: %s does not answer (%s); mail waits in the outbox",
-		  r->tr->name, why);
+	/* why names the server. */
+	log_warnx("mail: the server does not answer (%s); mail waits in the "
+		  "outbox", why);
 }
 
 /* Asks the transport whether the server answers; updates r->down. */
@@ -220,10 +222,12 @@ defer(struct run *r, const struct outbox_msg *m, const char *why)
 				       why);
 }
 
-/* Sends m and records the outcome. *probed tells whether this batch has
- * probed already. Returns the store's result. */
+/* Sends m and records the outcome; until is the end of the claim.
+ * *probed tells whether this batch has probed already. Returns the
+ * store's result. */
 static enum op_rc
-deliver(struct run *r, const struct outbox_msg *m, bool *probed)
+deliver(struct run *r, const struct outbox_msg *m, int64_t until,
+	bool *probed)
 {
 	const struct mail_transport *tr = r->tr;
 	struct op_err err = { 0 };
@@ -243,13 +247,19 @@ deliver(struct run *r, const struct outbox_msg *m, bool *probed)
 	}
 	snprintf(why, sizeof(why), "%s",
 		 err.msg[0] != '\0' ? err.msg : op_strerror(rc));
-	if (tr->probe != NULL && !*probed) {
+	/* A probe may take as long as a delivery: only while the claim
+	 * has that time left, so the mark below is still ours to make. */
+	now = r->op->now();
+	if (tr->probe != NULL && !*probed &&
+	    now + r->pol.timeout + OUTBOX_CLOCK_MARGIN_SEC <= until) {
 		*probed = true;
 		probe(r);
+		now = r->op->now();
 	}
+	if (now + OUTBOX_CLOCK_MARGIN_SEC >= until)
+		return OP_OK;	/* the lease lapses: whoever claims it next */
 	if (r->down)
 		return defer(r, m, why);
-	now = r->op->now();
 	if (rc == OP_E_INVALID || now - m->created_at >= r->pol.max_age) {
 		src = store_outbox_mark_failed(r->op->store, m->id, why);
 		log_failed(r->op, m, why);
@@ -300,7 +310,7 @@ batch(struct run *r, size_t *n_claimed)
 			mrc = defer(r, &msgs[i], "not tried: the mail server "
 				    "does not answer");
 		else
-			mrc = deliver(r, &msgs[i], &probed);
+			mrc = deliver(r, &msgs[i], until, &probed);
 		if (mrc != OP_OK)
 			rc = mrc;
 	}
@@ -321,6 +331,16 @@ run_init(struct run *r, struct onepass *op, const struct mail_transport *tr,
 	policy_of(op, &r->pol);
 }
 
+/* A delivered message's body is wiped from the store; this makes the
+ * wiped bytes leave the store's files too (SQLite's WAL keeps them until
+ * a checkpoint). */
+static void
+scrub(struct store *st)
+{
+	if (store_scrub(st) != OP_OK)
+		log_warnx("outbox: store scrub failed");
+}
+
 enum op_rc
 outbox_run_once(struct onepass *op, const struct mail_transport *tr,
 		size_t *n_sent)
@@ -335,6 +355,8 @@ outbox_run_once(struct onepass *op, const struct mail_transport *tr,
 	do {
 		rc = batch(&r, &claimed);
 	} while (rc == OP_OK && claimed > 0 && !r.down);
+	if (r.sent > 0)
+		scrub(op->store);
 	if (n_sent != NULL)
 		*n_sent = r.sent;
 	return rc;
@@ -374,7 +396,7 @@ outbox_main(void *arg)
 	struct outbox *ob = arg;
 	bool store_failing = false;
 	struct timespec ts;
-	size_t claimed;
+	size_t claimed, scrubbed_at = 0;
 	enum op_rc rc;
 
 	probe(&ob->run);
@@ -390,6 +412,10 @@ outbox_main(void *arg)
 		store_failing = rc != OP_OK;
 		if (rc == OP_OK && claimed == OUTBOX_BATCH && !ob->run.down)
 			continue;	/* more may be due now */
+		if (ob->run.sent != scrubbed_at) {
+			scrub(ob->run.op->store);
+			scrubbed_at = ob->run.sent;
+		}
 		log_counts(ob);
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_sec += 1;

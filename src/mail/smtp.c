@@ -15,7 +15,9 @@
  * One easy handle is kept between messages so its connection is reused:
  * a burst of mail costs one TCP and TLS handshake, one EHLO and one AUTH
  * (libcurl drops a connection the server has closed, and one idle for
- * more than SMTP_CONN_MAX_AGE seconds). The worker is the only caller,
+ * more than SMTP_CONN_MAX_AGE seconds; one the server closes just as it
+ * is reused fails before any reply, and is tried once more on a new
+ * connection, since nothing was accepted). The worker is the only caller,
  * but a mutex keeps the handle safe for any caller. libcurl does the
  * SMTP dot-stuffing; messages already have CRLF lines.
  *
@@ -435,6 +437,36 @@ fail(const struct smtp *s, enum op_rc rc, CURLcode cc, long reply,
 			  curl_easy_strerror(cc));
 }
 
+/*
+ * One transfer on the kept handle. A kept connection that the server
+ * closed just as it was reused fails before any reply: nothing was
+ * accepted, so that is tried once more, on a new connection.
+ */
+static CURLcode
+perform(struct smtp *s, struct last_reply *r, struct body *b,
+	const char *msg, size_t len, long *reply)
+{
+	long fresh = 1;
+	CURLcode cc;
+	int tries;
+
+	for (tries = 0;; tries++) {
+		cc = curl_easy_perform(s->curl);
+		if (curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, reply) !=
+		    CURLE_OK)
+			*reply = 0;
+		/* Not after a time-out: the two would take too long. */
+		if (cc == CURLE_OK || *reply != 0 || tries > 0 ||
+		    cc == CURLE_OPERATION_TIMEDOUT ||
+		    curl_easy_getinfo(s->curl, CURLINFO_NUM_CONNECTS, &fresh) !=
+		    CURLE_OK || fresh != 0)
+			return cc;
+		memset(r, 0, sizeof(*r));
+		b->p = msg;
+		b->left = len;
+	}
+}
+
 static enum op_rc
 smtp_send(void *ctx, const char *from, const char *rcpt, const char *msg,
 	  size_t len, struct op_err *err)
@@ -480,10 +512,7 @@ smtp_send(void *ctx, const char *from, const char *rcpt, const char *msg,
 				"option", s->t.url);
 		goto out;
 	}
-	cc = curl_easy_perform(s->curl);
-	if (curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &reply) !=
-	    CURLE_OK)
-		reply = 0;
+	cc = perform(s, &r, &b, msg, len, &reply);
 	switch (smtp_classify(cc, reply)) {
 	case SMTP_DELIVERED:
 		break;

@@ -90,11 +90,13 @@ class SmtpServer {
 	// Stops the server (by its PID); keeps what it received.
 	async stop() {
 		if (this.proc && !this.exited) {
-			const done = new Promise((r) => this.proc.once('exit', r));
 			this.proc.kill('SIGTERM');
-			const t = setTimeout(() => this.proc.kill('SIGKILL'), 5000);
-			await done;
-			clearTimeout(t);
+			await L.waitFor(() => this.exited, 5000, 'the SMTP ' +
+			    'server to stop').catch(() => {
+				this.proc.kill('SIGKILL');
+				return L.waitFor(() => this.exited, 5000,
+				    'the SMTP server to die');
+			});
 		}
 		this.proc = null;
 	}
@@ -189,9 +191,8 @@ function startOnepass(port, opts = {}) {
 // sanitizer reports (lib's stop() would take the SIGKILL for a crash).
 async function killHard(srv) {
 	if (srv.proc && srv.exited === null) {
-		const done = new Promise((r) => srv.proc.once('exit', r));
 		srv.proc.kill('SIGKILL');
-		await done;
+		await L.waitFor(() => srv.exited, 10000, 'onepass to die');
 	}
 	assert.doesNotMatch(srv.stderr, /ERROR: AddressSanitizer|runtime error:/,
 	    'no sanitizer report before the kill');

@@ -1,23 +1,28 @@
 // Mail that really leaves: with [mail] smtp_url set, every flow of the ID
-// service mails through a real SMTP server on loopback (aiosmtpd), and the
-// messages it receives are well formed and their links work.
+// service and the business site's association mail go through a real SMTP
+// server on loopback (aiosmtpd), and the messages it receives are well
+// formed and their links work.
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const L = require('./lib.js');
+const B = require('./biz-lib.js');
 const S = require('./smtp-lib.js');
 
 // A sender with non-ASCII in its display name: must arrive encoded.
 const FROM_NAME = 'Ønepass ÏD — Støtte';
 const FROM = `${FROM_NAME} <no-reply@id.example.com>`;
 const SUPPORT = 'support@id.example.com';
+const COMPANY = 'Exämple Büsiness Sølutions';
+const BIZ_SUPPORT = 'support@business.example.com';
+const ID = { name: FROM_NAME, addr: 'no-reply@id.example.com' };
 
 let smtp, srv;
 
 test.before(async () => {
 	smtp = await S.startSmtp();
-	srv = await S.startOnepass(smtp.port,
-	    { env: { ONEPASS_MAIL_FROM: FROM } });
+	srv = await B.startBiz({ env: S.smtpEnv(smtp.port, {
+		ONEPASS_MAIL_FROM: FROM, ONEPASS_BUSINESS_COMPANY: COMPANY }) });
 });
 
 test.after(async () => {
@@ -27,10 +32,10 @@ test.after(async () => {
 		await smtp.close();
 });
 
-// The checks every message must pass, whatever the flow.
-function wellFormed(m, rcpt) {
-	assert.equal(m.env.mail_from, 'no-reply@id.example.com',
-	    'envelope sender is [mail] from');
+// The checks every message must pass, whatever the flow. from: the
+// sender's display name and address.
+function wellFormed(m, rcpt, from = ID) {
+	assert.equal(m.env.mail_from, from.addr, 'envelope sender');
 	assert.deepEqual(m.env.rcpt_tos.map((x) => x.toLowerCase()),
 	    [rcpt.toLowerCase()], 'one envelope recipient');
 	assert.equal(m.env.helo, 'id.onepass.test', 'EHLO [mail] helo_name');
@@ -40,12 +45,13 @@ function wellFormed(m, rcpt) {
 	assert.match((m.headers.get('date') || [''])[0],
 	    /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} \+0000$/,
 	    'RFC 5322 date');
-	assert.equal(m.from, `${FROM_NAME} <no-reply@id.example.com>`,
+	assert.equal(m.from, `${from.name} <${from.addr}>`,
 	    'From decodes to the configured sender');
 	assert.match(m.head, /^From: =\?UTF-8\?B\?/m,
 	    'the non-ASCII name is an RFC 2047 encoded word');
-	assert.match(m.messageId, /^<[0-9a-f]{32}@id\.example\.com>$/,
-	    'a Message-ID of ours');
+	assert.equal(m.messageId.replace(/^<[0-9a-f]{32}@/, '<@'),
+	    `<@${from.addr.split('@')[1]}>`,
+	    'a Message-ID of ours, in the sender\'s domain');
 	assert.equal((m.headers.get('message-id') || []).length, 1);
 	assert.equal((m.headers.get('mime-version') || [''])[0], '1.0');
 	for (const line of m.raw.split('\r\n'))
@@ -62,6 +68,7 @@ function wellFormed(m, rcpt) {
 // part: both alternatives come from the same template.
 function linksIn(m, part) {
 	const links = m.links.filter((l) => l.includes(part));
+	assert.ok(links.length > 0, `a link with ${part} in:\n${m.text}`);
 	const html = L.decodeEntities(m.html);
 	for (const l of links)
 		assert.ok(html.includes(`href="${l}"`) || html.includes(l),
@@ -184,10 +191,34 @@ test('change of e-mail: the confirmation reaches the new address and ' +
 	assert.ok(await srv.user(newEmail), 'the ID has the new address');
 });
 
+test('association: the link mailed from the company\'s support address ' +
+    'associates the profile', async () => {
+	const p = await B.newPerson(srv, 'assoc');
+	const prof = await B.addProfile(srv, { email: L.uniqueEmail('prof'),
+	    name: 'Zoë Ångström' });
+	const b = await B.openPortal(p, '/customersource');
+	assert.equal(B.pathOf(b.url), '/customersource/associate');
+	const r = await B.requestAssoc(p, '/customersource', prof.email);
+	assert.equal(r.status, 200);
+	const [m] = await smtp.mailTo(prof.email, 1, srv.biz);
+	wellFormed(m, prof.email, { name: COMPANY, addr: BIZ_SUPPORT });
+	assert.match(m.subject, B.ASSOC_SUBJECT);
+	assert.equal((m.headers.get('reply-to') || [''])[0], BIZ_SUPPORT,
+	    'Reply-To is the company\'s support address');
+	const [link] = linksIn(m, '/associate?token=');
+	assert.ok(link.startsWith(`${srv.biz}/associate?token=`));
+	const { form } = await B.openLink(p, link);
+	assert.ok(form, 'the link opens the confirm form');
+	const done = await B.confirm(p, form);
+	assert.equal(done.page.status, 200);
+	assert.match(L.textOf(done.page.text), B.SUCCESS_RE('onepass ID',
+	    COMPANY, prof.name));
+});
+
 test('every message arrived once, none is pending or failed, and the ' +
     'log names the transport', async () => {
 	const all = smtp.messages(srv.url);
-	assert.ok(all.length >= 7, `${all.length} messages`);
+	assert.ok(all.length >= 9, `${all.length} messages`);
 	for (const [id, n] of S.countByMessageId(all))
 		assert.equal(n, 1, `${id} received once`);
 	assert.deepEqual(await S.mailList(srv, '--pending'), []);

@@ -866,6 +866,46 @@ test_maildir(void)
 	xfree(base);
 }
 
+/* Template variables (a name, a message of the contact form) end up in the
+ * bodies, where a CR or LF is text: the header block stays as built. */
+static void
+test_body_injection(void)
+{
+	static const char *const evil[] = {
+		"Hi\r\nBcc: evil@example.com\r\n\r\nrest\n",
+		"Hi\nBcc: evil@example.com\n",
+		"Hi\rBcc: evil@example.com\r",
+		"\r\n\r\nBcc: evil@example.com\r\n",
+	};
+	struct mail_parts p;
+	size_t i, max_hdr, max_body, n;
+	const char *end;
+	enum op_rc rc;
+	char *msg, *head;
+
+	subtest("a CR or LF in a body value adds no header");
+	for (i = 0; i < sizeof(evil) / sizeof(evil[0]); i++) {
+		p = base_parts();
+		p.text = evil[i];
+		p.html = i % 2 == 0 ? evil[i] : NULL;
+		msg = build(&p, &rc);
+		is_int(rc, OP_OK, "payload %zu built", i);
+		end = msg != NULL ? strstr(msg, "\r\n\r\n") : NULL;
+		n = end != NULL ? (size_t)(end - msg) + 2 : 0;
+		head = msg != NULL ? xstrndup(msg, n) : xstrdup("");
+		ok(end != NULL && strstr(head, "Bcc") == NULL,
+		   "payload %zu: no Bcc in the header block", i);
+		ok(strstr(head, "\r\nTo: Alice.Smith@Example.com\r\n") != NULL &&
+		   strstr(head, "\r\nFrom: onepass ID <no-reply@id.example.com>"
+			  "\r\n") != NULL, "payload %zu: headers as built", i);
+		ok(msg != NULL && lines_ok(msg, strlen(msg), &max_hdr,
+					   &max_body),
+		   "payload %zu: CRLF lines only, no bare CR or LF", i);
+		xfree(head);
+		xfree(msg);
+	}
+}
+
 int
 main(void)
 {
@@ -878,6 +918,7 @@ main(void)
 	test_qp_edges();
 	test_rfc2047();
 	test_injection();
+	test_body_injection();
 	test_addr_spec();
 	test_maildir();
 	return done_testing();

@@ -38,8 +38,12 @@ now_fn(void)
 }
 
 struct fake {
-	enum op_rc rc;
+	atomic_int rc;		/* what send returns */
 	atomic_int calls;
+	atomic_int probe_rc;	/* what probe returns */
+	atomic_int probes;
+	int64_t advance;	/* seconds the fake clock moves per send */
+	long sleep_ms;		/* how long each send takes */
 };
 
 static enum op_rc
@@ -47,15 +51,33 @@ fake_send(void *ctx, const char *from, const char *rcpt, const char *msg,
 	  size_t len, struct op_err *err)
 {
 	struct fake *f = ctx;
+	struct timespec nap = { f->sleep_ms / 1000,
+				(f->sleep_ms % 1000) * 1000000 };
+	enum op_rc rc = (enum op_rc)atomic_load(&f->rc);
 
 	(void)from;
 	(void)rcpt;
 	(void)msg;
 	(void)len;
+	if (f->sleep_ms > 0)
+		nanosleep(&nap, NULL);
+	atomic_fetch_add(&fake_now, f->advance);
 	atomic_fetch_add(&f->calls, 1);
-	if (f->rc != OP_OK)
-		return op_err_set(err, f->rc, "fake transport: %s",
-				  op_strerror(f->rc));
+	if (rc != OP_OK)
+		return op_err_set(err, rc, "fake transport: %s",
+				  op_strerror(rc));
+	return OP_OK;
+}
+
+static enum op_rc
+fake_probe(void *ctx, struct op_err *err)
+{
+	struct fake *f = ctx;
+	enum op_rc rc = (enum op_rc)atomic_load(&f->probe_rc);
+
+	atomic_fetch_add(&f->probes, 1);
+	if (rc != OP_OK)
+		return op_err_set(err, rc, "fake server down");
 	return OP_OK;
 }
 
@@ -269,7 +291,8 @@ static void
 test_retry(struct onepass *op, const struct templates *t, struct arena *a)
 {
 	struct fake f = { .rc = OP_E_MAIL };
-	struct mail_transport tr = { "fake", fake_send, &f };
+	struct mail_transport tr = { .name = "fake", .send = fake_send,
+				     .ctx = &f };
 	struct outbox_msg m = { 0 };
 	int64_t id, prev = 0, delay = 0;
 	size_t n;
@@ -334,7 +357,8 @@ test_permanent(struct onepass *op, const struct templates *t,
 	       struct arena *a)
 {
 	struct fake f = { .rc = OP_E_INVALID };
-	struct mail_transport tr = { "fake", fake_send, &f };
+	struct mail_transport tr = { .name = "fake", .send = fake_send,
+				     .ctx = &f };
 	struct outbox_msg m = { 0 };
 	size_t n;
 
@@ -378,7 +402,8 @@ static void
 test_worker(struct onepass *op, const struct templates *t, struct arena *a)
 {
 	struct fake f = { .rc = OP_OK };
-	struct mail_transport tr = { "fake", fake_send, &f };
+	struct mail_transport tr = { .name = "fake", .send = fake_send,
+				     .ctx = &f };
 	struct outbox *ob = NULL;
 	long ms;
 
@@ -508,6 +533,288 @@ test_cli(struct onepass *op, const char *dir)
 	xfree(out);
 }
 
+static struct outbox_msg
+get(struct onepass *op, int64_t id)
+{
+	struct outbox_msg m = { 0 };
+
+	if (store_outbox_get(op->store, id, &m) != OP_OK)
+		memset(&m, 0, sizeof(m));
+	return m;
+}
+
+static void
+test_cli_retry(struct onepass *op, const char *dir)
+{
+	struct fake f = { .rc = OP_OK };
+	struct mail_transport tr = { .name = "fake", .send = fake_send,
+				     .ctx = &f };
+	struct outbox_msg m;
+	int64_t now = now_fn();
+	char *out = NULL;
+	size_t n = 0;
+
+	subtest("onepass mail retry");
+	atomic_init(&f.calls, 0);
+	m = get(op, 5);
+	is_int(m.status, OUTBOX_FAILED, "message 5 failed (permanent)");
+	outbox_msg_release(&m);
+	is_int(run_cmd(op, dir, &out, 3, "mail", "retry", "5"), 0,
+	       "mail retry 5");
+	ok(strstr(out, "message 5 is pending") != NULL, "says so: %s", out);
+	xfree(out);
+	m = get(op, 5);
+	is_int(m.status, OUTBOX_PENDING, "pending again");
+	is_int(m.attempts, 0, "attempts counted anew");
+	is_int(m.next_attempt_at, now, "due now");
+	ok(m.last_error != NULL, "the last error is kept for the record");
+	outbox_msg_release(&m);
+	is_int(run_cmd(op, dir, &out, 3, "mail", "list", "--failed"), 0,
+	       "mail list --failed");
+	ok(strncmp(out, "4  failed", 9) == 0 && strstr(out, "\n5 ") == NULL,
+	   "only 4 is failed now");
+	ok(strstr(out, "  [fake transport: mail failure]\n") != NULL,
+	   "the last error is listed: %s", out);
+	xfree(out);
+	is_int(run_cmd(op, dir, &out, 3, "mail", "retry", "1"), 1,
+	       "a sent message cannot be retried");
+	xfree(out);
+	is_int(run_cmd(op, dir, &out, 3, "mail", "retry", "999"), 1,
+	       "unknown ID");
+	xfree(out);
+	is_int(run_cmd(op, dir, &out, 3, "mail", "retry", "x1"), 1,
+	       "not an ID");
+	xfree(out);
+	is_int(run_cmd(op, dir, &out, 2, "mail", "retry"), 2,
+	       "retry without ID: usage");
+	xfree(out);
+	is_int(store_outbox_retry(op->store, 1, now), OP_E_CONFLICT,
+	       "store: sent -> OP_E_CONFLICT");
+	is_int(store_outbox_retry(op->store, 999, now), OP_E_NOTFOUND,
+	       "store: unknown -> OP_E_NOTFOUND");
+
+	/* id 0: every pending message due later becomes due now. */
+	store_outbox_mark_retry(op->store, 5, now + 1000, "later");
+	store_outbox_mark_retry(op->store, 8, now + 50, "later");
+	is_int(outbox_run_once(op, &tr, &n), OP_OK, "run_once");
+	is_int(n, 0, "nothing due");
+	is_int(store_outbox_retry(op->store, 0, now), OP_OK, "retry all");
+	m = get(op, 4);
+	is_int(m.status, OUTBOX_FAILED, "a failed message stays failed");
+	outbox_msg_release(&m);
+	is_int(outbox_run_once(op, &tr, &n), OP_OK, "run_once");
+	is_int(n, 2, "both pending ones sent at once");
+	is_int(count(op, OUTBOX_PENDING), 0, "none pending");
+}
+
+static long
+wait_probes(struct fake *f, int want, long ms)
+{
+	struct timespec nap = { 0, 10 * 1000 * 1000 };
+	long el;
+
+	for (el = 0; el <= ms; el += 10) {
+		if (atomic_load(&f->probes) >= want)
+			return el;
+		nanosleep(&nap, NULL);
+	}
+	return -1;
+}
+
+/* True when every message from..to is pending and due in [lo, hi] s. */
+static bool
+waiting(struct onepass *op, int64_t from, int64_t to, int64_t lo,
+	int64_t hi)
+{
+	struct outbox_msg m;
+	bool all = true;
+	int64_t id, now = now_fn();
+
+	for (id = from; id <= to; id++) {
+		m = get(op, id);
+		if (m.status != OUTBOX_PENDING || m.next_attempt_at < now + lo ||
+		    m.next_attempt_at > now + hi)
+			all = false;
+		outbox_msg_release(&m);
+	}
+	return all;
+}
+
+static void
+test_down(struct onepass *op, const struct templates *t, struct arena *a)
+{
+	struct fake f = { .rc = OP_E_MAIL, .probe_rc = OP_E_MAIL };
+	struct mail_transport tr = { .name = "fake", .send = fake_send,
+				     .probe = fake_probe, .ctx = &f };
+	struct outbox *ob = NULL;
+	struct outbox_msg m;
+	long ms;
+	size_t n;
+	int i;
+
+	subtest("the server is down: the batch waits, all go when it is back");
+	atomic_init(&f.calls, 0);
+	atomic_init(&f.probes, 0);
+	for (i = 0; i < 3; i++)
+		is_int(enqueue(op, t, "plain", "kim@example.com", "Down", a),
+		       OP_OK, "enqueue %d", i + 9);
+	is_int(outbox_start(op, &tr, &ob), OP_OK, "outbox_start");
+	ms = wait_calls(&f, 1, 3000);
+	ok(ms >= 0, "one message tried");
+	ms = wait_probes(&f, 3, 4000);
+	ok(ms >= 0, "probed at start, after the failure and again %ld ms "
+	   "later (every second while down)", ms);
+	is_int(atomic_load(&f.calls), 1, "the rest of the batch not tried");
+	ok(waiting(op, 9, 11, 5, 6), "all three wait 5 s + jitter");
+	m = get(op, 10);
+	ok(m.last_error != NULL && strstr(m.last_error, "not tried") != NULL,
+	   "the untried ones say why: %s", m.last_error ? m.last_error : "-");
+	is_int(m.attempts, 1, "one claim counted");
+	outbox_msg_release(&m);
+	m = get(op, 9);
+	ok(m.last_error != NULL && strstr(m.last_error, "fake transport") !=
+	   NULL, "the tried one has its own error");
+	outbox_msg_release(&m);
+
+	/* The server comes back: the probe sees it, everything goes. */
+	atomic_store(&f.rc, OP_OK);
+	atomic_store(&f.probe_rc, OP_OK);
+	ms = wait_calls(&f, 4, 4000);
+	ok(ms >= 0 && ms <= 2500, "all delivered %ld ms after the server is "
+	   "back, well before their 5 s backoff (fake clock stands still)",
+	   ms);
+	outbox_stop(ob);
+	is_int(count(op, OUTBOX_PENDING), 0, "none pending");
+
+	subtest("a refusal while the server does not answer is not final");
+	atomic_store(&f.rc, OP_E_INVALID);
+	atomic_store(&f.probe_rc, OP_E_MAIL);
+	atomic_store(&f.calls, 0);
+	is_int(enqueue(op, t, "plain", "lee@example.com", "Refused?", a),
+	       OP_OK, "enqueue 12");
+	is_int(outbox_run_once(op, &tr, &n), OP_OK, "run_once");
+	ok(waiting(op, 12, 12, 5, 6), "waits: the probe failed too");
+	atomic_store(&f.probe_rc, OP_OK);
+	store_outbox_retry(op->store, 12, now_fn());
+	is_int(outbox_run_once(op, &tr, &n), OP_OK, "run_once");
+	m = get(op, 12);
+	is_int(m.status, OUTBOX_FAILED, "failed once the server answers "
+	       "the probe and still refuses");
+	outbox_msg_release(&m);
+}
+
+static void
+test_config(struct onepass *op, struct config *cfg, const struct templates *t,
+	    struct arena *a)
+{
+	struct fake f = { .rc = OP_E_MAIL, .probe_rc = OP_OK };
+	struct mail_transport tr = { .name = "fake", .send = fake_send,
+				     .probe = fake_probe, .ctx = &f };
+	struct outbox_msg m;
+	int64_t now;
+	size_t n;
+
+	subtest("[mail] retry_sec and max_age_sec");
+	atomic_init(&f.calls, 0);
+	atomic_init(&f.probes, 0);
+	cfg->mail_retry_sec = 2;
+	cfg->mail_max_age_sec = 600;
+	is_int(enqueue(op, t, "plain", "max@example.com", "Greylisted", a),
+	       OP_OK, "enqueue 13");
+	is_int(outbox_run_once(op, &tr, &n), OP_OK, "run_once");
+	is_int(atomic_load(&f.probes), 1, "probed once: the server answers");
+	ok(waiting(op, 13, 13, 2, 2), "first retry after retry_sec = 2");
+	now = now_fn();
+	atomic_store(&fake_now, now + 2);
+	outbox_run_once(op, &tr, &n);
+	ok(waiting(op, 13, 13, 4, 4), "then 4 s");
+	atomic_store(&fake_now, now + 600);
+	outbox_run_once(op, &tr, &n);
+	m = get(op, 13);
+	is_int(m.status, OUTBOX_FAILED, "failed after max_age_sec");
+	outbox_msg_release(&m);
+	cfg->mail_retry_sec = 30;
+	cfg->mail_max_age_sec = 3 * DAY;
+}
+
+static void
+test_lease(struct onepass *op, const struct templates *t, struct arena *a)
+{
+	struct fake f = { .rc = OP_OK, .advance = 10 };
+	struct fake g = { .rc = OP_OK };
+	struct mail_transport tr = { .name = "fake", .send = fake_send,
+				     .ctx = &f };
+	struct mail_transport fast = { .name = "fast", .send = fake_send,
+				       .ctx = &g };
+	struct outbox *ob = NULL;
+	size_t n = 0;
+	long ms;
+	int i, sent;
+
+	subtest("a send starts only while the claim has time for it");
+	atomic_init(&f.calls, 0);
+	atomic_init(&g.calls, 0);
+	for (i = 0; i < 4; i++)
+		enqueue(op, t, "plain", "ned@example.com", "Slow", a);
+	/* Each send takes 10 s of the 37 s lease (timeout 30 + 7): after
+	 * the first, the rest of the batch is released, not sent late. */
+	is_int(outbox_run_once(op, &tr, &n), OP_OK, "run_once");
+	is_int(n, 4, "all four sent");
+	is_int(atomic_load(&f.calls), 4, "each once");
+
+	subtest("stopping releases the claimed messages");
+	f.advance = 0;
+	f.sleep_ms = 150;
+	atomic_store(&f.calls, 0);
+	for (i = 0; i < 6; i++)
+		enqueue(op, t, "plain", "ole@example.com", "Stop", a);
+	is_int(outbox_start(op, &tr, &ob), OP_OK, "outbox_start");
+	ms = wait_calls(&f, 1, 3000);
+	ok(ms >= 0, "sending started");
+	outbox_stop(ob);
+	sent = atomic_load(&f.calls);
+	ok(sent >= 1 && sent < 6, "stopped in the middle (%d sent)", sent);
+	is_int(outbox_run_once(op, &fast, &n), OP_OK, "run_once at once");
+	is_int((int)n, 6 - sent, "the rest is claimable at once");
+	is_int(count(op, OUTBOX_PENDING), 0, "none pending");
+
+	subtest("no probe without the lease time for it");
+	{
+		struct fake h = { .rc = OP_E_MAIL, .probe_rc = OP_E_MAIL,
+				  .advance = 30 };
+		struct mail_transport slow = { .name = "slow",
+					       .send = fake_send,
+					       .probe = fake_probe,
+					       .ctx = &h };
+		struct outbox_msg m;
+		int64_t id;
+
+		atomic_init(&h.calls, 0);
+		atomic_init(&h.probes, 0);
+		enqueue(op, t, "plain", "pia@example.com", "Slow fail", a);
+		id = count(op, OUTBOX_PENDING) + count(op, OUTBOX_SENT) +
+		    count(op, OUTBOX_FAILED);
+		/* 30 s of the 37 s lease gone: no time for a 30 s probe. */
+		is_int(outbox_run_once(op, &slow, &n), OP_OK, "run_once");
+		is_int(atomic_load(&h.probes), 0, "not probed");
+		ok(waiting(op, id, id, 30, 36), "a plain retry, marked in "
+		   "time");
+		h.advance = 36;
+		store_outbox_retry(op->store, id, now_fn());
+		is_int(outbox_run_once(op, &slow, &n), OP_OK, "run_once");
+		m = get(op, id);
+		ok(m.status == OUTBOX_PENDING && m.next_attempt_at ==
+		   now_fn() - 36, "36 s gone: not marked, the claim lapses "
+		   "and whoever claims it next tries again");
+		outbox_msg_release(&m);
+		h.advance = 0;
+		atomic_store(&h.rc, OP_OK);
+		atomic_fetch_add(&fake_now, 60);
+		is_int(outbox_run_once(op, &slow, &n), OP_OK, "run_once");
+		is_int(n, 1, "sent once the lease lapsed");
+	}
+}
+
 int
 main(void)
 {
@@ -544,6 +851,10 @@ main(void)
 	test_permanent(&op, t, a);
 	test_worker(&op, t, a);
 	test_cli(&op, dir);
+	test_cli_retry(&op, dir);
+	test_down(&op, t, a);
+	test_config(&op, &cfg, t, a);
+	test_lease(&op, t, a);
 
 	arena_free(a);
 	templates_free(t);
