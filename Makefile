@@ -8,7 +8,7 @@
 #   make bench      measure request rates with wrk on loopback
 #   make lint       source guards (scripts/check-src.sh)
 
-PKGS      := libmicrohttpd sqlite3 libsodium jansson inih libcurl libcrypto
+PKGS      := libmicrohttpd sqlite3 libpq libsodium jansson inih libcurl libcrypto
 CC        ?= cc
 CSTD      := -std=c17 -D_GNU_SOURCE
 WARN      := -Wall -Wextra -Wshadow -Wformat=2 -Wstrict-prototypes \
@@ -34,7 +34,7 @@ UNIT_BIN  := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 FUZZ_SRC  := $(shell find tests/fuzz -name 'fuzz_*.c' 2>/dev/null | sort)
 FUZZ_REPLAY := $(patsubst tests/fuzz/%.c,$(B)/fuzz-replay/%,$(FUZZ_SRC))
 
-.PHONY: all deps run check asan fuzz fuzz-short bench lint clean unit
+.PHONY: all deps run check asan fuzz fuzz-short bench lint clean unit print-pkgs
 .DELETE_ON_ERROR:
 
 all: $(B)/onepass
@@ -114,5 +114,9 @@ lint:
 
 clean:
 	rm -rf build
+
+# The pkg-config packages, for scripts that build outside make (fuzz.sh).
+print-pkgs:
+	@echo $(PKGS)
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

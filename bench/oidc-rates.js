@@ -91,5 +91,47 @@ if (require.main === module) {
 		} finally {
 			await srv.stop();
 		}
+		await confirmations();
 	})().catch((e) => { console.error(e); process.exit(1); });
 }
+
+// Association confirmations: N people, each signed in to CustomerSource
+// and holding the mailed link of their own profile; then every one opens
+// the link and confirms (confirm form, fresh sign-in at the ID service
+// with argon2id, callback, completion) with CONCURRENCY in flight.
+async function confirmations() {
+	const B = require('../tests/integration/biz-lib.js');
+	const srv = await B.startBiz({ env: {
+		ONEPASS_BUSINESS_REQUESTS_PER_IDENTITY: '1000',
+		ONEPASS_BUSINESS_REQUESTS_PER_ADDRESS: '1000',
+		ONEPASS_SIGNIN_IP_MAX_FAILURES: '100000' } });
+	try {
+		const ready = [];
+		for (let i = 0; i < CONFIRMS; i++) {
+			const addr = L.uniqueEmail(`bench-${i}`);
+			await B.addProfile(srv, { email: addr });
+			const p = await B.newPerson(srv, `bench-${i}`);
+			await B.openPortal(p, '/customersource');
+			const before = B.mailFiles(srv);
+			await B.requestAssoc(p, '/customersource', addr);
+			const [m] = await B.waitAssoc(srv, addr, 1, before);
+			ready.push({ p, link: m.link });
+		}
+		let failed = 0;
+		const secs = await pool(ready.length, CONCURRENCY, async (i) => {
+			const { p, link } = ready[i];
+			const { form } = await B.openLink(p, link);
+			const b = await B.confirm(p, form);
+			if (b.page.status !== 200 ||
+			    !/successfully associated/.test(b.page.text))
+				failed++;
+		});
+		console.log(`association confirmations: ${(ready.length / secs)
+		    .toFixed(1)} complete/s (${ready.length} links, each with ` +
+		    `a fresh argon2id sign-in; ${CONCURRENCY} in flight, ` +
+		    `${failed} failed)`);
+	} finally {
+		await srv.stop();
+	}
+}
+module.exports.confirmations = confirmations;

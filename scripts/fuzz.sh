@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.." || exit 1
 secs=${1:-10}
 out=build/fuzz
 cc=${FUZZ_CC:-$(command -v clang-14 || command -v clang || echo clang)}
-pkgs="libmicrohttpd sqlite3 libsodium jansson inih libcurl libcrypto"
+pkgs=$(make -s --no-print-directory print-pkgs)
 san="-fsanitize=address,undefined -fno-sanitize-recover=all"
 cflags="-std=c17 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -w $san"
 # shellcheck disable=SC2086 # $pkgs is a list of names
