@@ -35,9 +35,10 @@ free_port() {
 	node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
 }
 
-# node NAME STORE_URL: starts a node, prints its port.
+# node_start NAME STORE_URL: starts a node; sets port. (Not in a command
+# substitution: the PID must reach pids in this shell.)
 node_start() {
-	local name=$1 url=$2 port
+	local name=$1 url=$2
 	port=$(free_port)
 	mkdir -p "$work/$name"
 	ONEPASS_ID_LISTEN=127.0.0.1:$port ONEPASS_ID_PUBLIC_URL=http://127.0.0.1:$port \
@@ -48,7 +49,6 @@ node_start() {
 		curl -fs "http://127.0.0.1:$port/signin" >/dev/null && break
 		sleep 0.1
 	done
-	echo "$port"
 }
 
 # session PORT: signs a new ID up and in through the forms; prints the
@@ -106,7 +106,7 @@ rate_two() {
 
 echo "bench-pg: $(nproc) CPUs, ${dur}s per run, $conns connections per wrk, median of 3"
 
-port=$(node_start sqlite "")
+node_start sqlite ""
 cookie=$(session "$port")
 echo "SQLite,      1 node:  $(rate_one "$port" "$cookie") authenticated page views/s"
 
@@ -114,10 +114,12 @@ dsn=$(PG_TCP=1 tests/support/pg.sh init "$pgdir")
 psql -X -q -d "$dsn" -c "CREATE DATABASE onepass_bench"
 url=${dsn%/postgres}/onepass_bench
 
-p1=$(node_start pg1 "$url")
+node_start pg1 "$url"
+p1=$port
 c1=$(session "$p1")
 echo "PostgreSQL,  1 node:  $(rate_one "$p1" "$c1") authenticated page views/s"
 
-p2=$(node_start pg2 "$url")
+node_start pg2 "$url"
+p2=$port
 c2=$(session "$p2")
 echo "PostgreSQL,  2 nodes: $(rate_two "$p1" "$c1" "$p2" "$c2") authenticated page views/s (sum of both nodes)"

@@ -1,9 +1,11 @@
 // Helpers of the PostgreSQL black-box tests (t6*): a fresh database per
 // test on the server ONEPASS_TEST_PG_DSN names (scripts/run-tests.sh
 // starts a throwaway one with tests/support/pg.sh), several `onepass
-// serve` nodes on it behind a small round-robin HTTP proxy that stands for
-// the load balancer, the union of the nodes' Maildirs, and stopping and
-// starting the database server (ONEPASS_TEST_PG_DIR) for the restart test.
+// serve` nodes on it behind a small round-robin HTTP proxy per site that
+// stands for the load balancer (one for the ID service, one for the
+// business site when the nodes run it), the union of the nodes' Maildirs,
+// and stopping and starting the database server (ONEPASS_TEST_PG_DIR) for
+// the restart test.
 //
 // Without ONEPASS_TEST_PG_DSN the t6 tests are skipped, loudly: pgSkip()
 // gives node:test's skip reason, which TAP reports as "# SKIP".
@@ -22,7 +24,8 @@ const PG_SH = path.join(L.ROOT, 'tests', 'support', 'pg.sh');
 
 // false when the PostgreSQL tests can run, else the reason to skip.
 function pgSkip() {
-	return DSN ? false : 'ONEPASS_TEST_PG_DSN not set (no PostgreSQL server)';
+	return DSN ? false :
+	    'ONEPASS_TEST_PG_DSN not set (no PostgreSQL server)';
 }
 
 // false when the database server can be stopped and started, else why not.
@@ -67,7 +70,8 @@ async function createDatabase(tag = 'it') {
 	return {
 		name,
 		url: dsnFor(name),
-		drop: () => psql(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+		drop: () => psql(
+		    `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
 	};
 }
 
@@ -102,8 +106,8 @@ class Proxy {
 	}
 
 	async listen() {
-		await new Promise((resolve) => this.server.listen(0, '127.0.0.1',
-		    resolve));
+		await new Promise((resolve) => this.server.listen(0,
+		    '127.0.0.1', resolve));
 		this.port = this.server.address().port;
 		this.url = `http://127.0.0.1:${this.port}`;
 		return this;
@@ -167,28 +171,51 @@ class Proxy {
 }
 
 // n nodes of `onepass serve` on database db (from createDatabase) behind
-// one proxy whose URL is every node's public URL. opts.env adds
-// environment variables. Returns a Cluster.
+// one proxy whose URL is every node's ID service public URL; with
+// opts.business, each node also runs the business site, behind a second
+// proxy. opts.env adds environment variables. Returns a Cluster.
 //
-// The first node starts alone (it creates the schema and the signing
-// keys), then the others together, as a rolling deployment does. Nodes
-// starting together on an empty database would each create signing keys
-// and serve a JWKS without the others' for up to KEYRING_RELOAD_SEC (see
-// the report of issue 6); concurrent migrations are proved by the store
-// tests (test_store_pg's PgOpenConcurrent).
+// The first node starts alone (it creates the schema, the signing keys
+// and the portals' client registrations), then the others together, as a
+// rolling deployment does. Nodes starting together on an empty database
+// would each create signing keys and serve a JWKS without the others' for
+// up to KEYRING_RELOAD_SEC (see the report of issue 6); concurrent
+// migrations are proved by the store tests (test_store_pg's
+// PgOpenConcurrent).
 async function startCluster(db, n = 2, opts = {}) {
 	const proxy = await new Proxy([]).listen();
-	const env = {
-		ONEPASS_ID_PUBLIC_URL: proxy.url,
-		ONEPASS_STORE_URL: db.url,
-		ONEPASS_STORE_POOL_SIZE: '4',
-		...(opts.env || {}),
+	const bizProxy = opts.business ? await new Proxy([]).listen() : null;
+	const envFor = async () => {
+		const env = {
+			ONEPASS_ID_PUBLIC_URL: proxy.url,
+			ONEPASS_STORE_URL: db.url,
+			ONEPASS_STORE_POOL_SIZE: '4',
+			...(opts.env || {}),
+		};
+		if (bizProxy) {
+			env.bizPort = await L.freePort();
+			env.ONEPASS_BUSINESS_LISTEN = `127.0.0.1:${env.bizPort}`;
+			env.ONEPASS_BUSINESS_PUBLIC_URL = bizProxy.url;
+		}
+		return env;
+	};
+	const start = async () => {
+		const env = await envFor();
+		const bizPort = env.bizPort;
+		delete env.bizPort;
+		const srv = await L.startServer({ env });
+		if (bizPort) {
+			srv.bizPort = bizPort;
+			srv.bizLocal = `http://127.0.0.1:${bizPort}`;
+			await waitBusiness(srv);
+		}
+		return srv;
 	};
 	const nodes = [];
 	try {
-		nodes.push(await L.startServer({ env }));
+		nodes.push(await start());
 		const rest = await Promise.allSettled(Array.from(
-		    { length: n - 1 }, () => L.startServer({ env })));
+		    { length: n - 1 }, start));
 		for (const r of rest)
 			if (r.status === 'fulfilled')
 				nodes.push(r.value);
@@ -199,28 +226,51 @@ async function startCluster(db, n = 2, opts = {}) {
 		for (const s of nodes)
 			await s.stop().catch(() => {});
 		await proxy.close();
+		if (bizProxy)
+			await bizProxy.close();
 		throw e;
 	}
 	proxy.setPorts(nodes.map((s) => s.port));
-	return new Cluster(nodes, proxy, db);
+	if (bizProxy)
+		bizProxy.setPorts(nodes.map((s) => s.bizPort));
+	return new Cluster(nodes, proxy, db, bizProxy);
+}
+
+// Waits until the business site of srv answers on its own port.
+async function waitBusiness(srv) {
+	try {
+		await L.waitFor(async () => {
+			const r = await fetch(`${srv.bizLocal}/`,
+			    { redirect: 'manual' }).catch(() => null);
+			if (r)
+				await r.arrayBuffer();
+			return r && r.status === 200;
+		}, 15000 * L.SLOW, `the business site on port ${srv.bizPort}`);
+	} catch (e) {
+		await srv.stop().catch(() => {});
+		throw e;
+	}
 }
 
 class Cluster {
-	constructor(nodes, proxy, db) {
+	constructor(nodes, proxy, db, bizProxy) {
 		this.nodes = nodes;
 		this.proxy = proxy;
+		this.bizProxy = bizProxy;
 		this.db = db;
+		// What lib.js, oidc-lib.js and biz-lib.js expect of a server.
 		this.url = proxy.url;
-		// What lib.js / oidc-lib.js expect of a server.
 		this.publicUrl = proxy.url;
+		this.biz = bizProxy ? bizProxy.url : undefined;
 		this.killed = new Set();
 	}
 
 	// Every message in every node's Maildir (a message is delivered by
-	// whichever node's outbox worker claimed it), oldest first.
-	mail() {
+	// whichever node's outbox worker claimed it), oldest first; links
+	// are those starting with base (default: the ID service's URL).
+	mail(base = this.url) {
 		const all = this.nodes.flatMap((s, i) =>
-		    L.readMaildir(s.mailDir, this.url)
+		    L.readMaildir(s.mailDir, base)
 			.map((m) => ({ ...m, node: i })));
 		all.sort((a, b) => a.mtime - b.mtime ||
 		    a.file.localeCompare(b.file));
@@ -238,8 +288,8 @@ class Cluster {
 		const seen = new Set(notIn);
 		return L.waitFor(() => {
 			for (const m of this.mailNow(addr).reverse()) {
-				const l = m.links.find((x) => x.includes(part) &&
-				    !seen.has(x));
+				const l = m.links.find((x) =>
+				    x.includes(part) && !seen.has(x));
 				if (l)
 					return { link: l, msg: m };
 			}
@@ -285,6 +335,8 @@ class Cluster {
 			}
 		}
 		await this.proxy.close();
+		if (this.bizProxy)
+			await this.bizProxy.close();
 		if (errors.length)
 			throw errors[0];
 	}

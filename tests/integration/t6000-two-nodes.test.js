@@ -1,19 +1,21 @@
 // Several nodes on one PostgreSQL database: two `onepass serve` processes
-// with no state of their own, behind a round-robin proxy standing for the
-// load balancer, so a person's requests alternate between them through the
-// whole walkthrough. Every step must work whichever node answers each
-// request: the CSRF key, sessions, one-time tokens, pending authorization
-// requests, codes, tokens, signing keys, throttles and the mail outbox all
+// (ID service and business site each) with no state of their own, behind
+// round-robin proxies standing for the load balancer, so a person's
+// requests alternate between them through the whole walkthrough. Every
+// step must work whichever node answers each request: the CSRF keys,
+// sessions of both sites, one-time tokens, pending authorization requests
+// and business sign-ins, codes, tokens, signing keys, association links,
+// throttles, the portals' client registrations and the mail outbox all
 // live in the database. Then one node is killed with SIGKILL in the middle
 // of a sign-in to a site and the other finishes the flow.
 //
 // The walkthrough is a list of named steps (WALK) run in order by one
-// person; a step of the business site (association) slots in after the
-// OpenID Connect flow once the site exists.
+// person, so a step can be added where it belongs.
 'use strict';
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const L = require('./lib.js');
+const B = require('./biz-lib.js');
 const O = require('./oidc-lib.js');
 const P = require('./pg-lib.js');
 
@@ -26,7 +28,7 @@ test.before(async () => {
 	if (skip)
 		return;
 	db = await P.createDatabase('walk');
-	cl = await P.startCluster(db, 2);
+	cl = await P.startCluster(db, 2, { business: true });
 	site = await O.addClient(cl, { firstParty: true,
 	    name: 'Two-node RP' });
 });
@@ -38,10 +40,17 @@ test.after(async () => {
 		await db.drop();
 });
 
-// The nodes that answered the requests made since trail index from.
-function nodesSince(from) {
-	return new Set(cl.proxy.trail.slice(from).map((t) =>
-	    Number(t.split(' -> ')[1])));
+// Where the proxies' trails are now.
+function mark() {
+	return [cl.proxy.trail.length, cl.bizProxy.trail.length];
+}
+
+// The requests made, and the nodes that answered them, since mark m.
+function since(m) {
+	const t = [...cl.proxy.trail.slice(m[0]),
+	    ...cl.bizProxy.trail.slice(m[1])];
+	return { made: t.length,
+	    nodes: new Set(t.map((x) => Number(x.split(' -> ')[1]))) };
 }
 
 const WALK = [
@@ -92,15 +101,50 @@ const WALK = [
 		await O.verifyWithJwks(cl, flow.tokens.id_token, 'RS256');
 		await O.verifyWithJwks(cl, flow.tokens.id_token, 'RS256');
 		for (let i = 0; i < 4; i++) {
-			const ui = await O.userinfo(cl, flow.tokens.access_token);
+			const ui = await O.userinfo(cl,
+			    flow.tokens.access_token);
 			assert.equal(ui.status, 200, `userinfo #${i}`);
 			assert.equal(ui.json.sub, flow.claims.sub);
 		}
 		p.sub = flow.claims.sub;
 	}],
-	// The association with a business profile goes here once the
-	// business site exists: the person asks at a portal, follows the
-	// mailed link and signs in again, requests alternating.
+	['association', async (p) => {
+		const prof = await B.addProfile(cl, { email:
+		    L.uniqueEmail('walkprof'), name: 'Dana Whitfield',
+		    company: 'Northwind Traders', type: 'customer' });
+		// The same browser: its ID service session goes on.
+		const bp = B.personFor(cl, p.email, p.password);
+		bp.id = p.c;
+		const b = await B.openPortal(bp, '/customersource');
+		assert.equal(B.pathOf(b.url), '/customersource/associate',
+		    `the association page, not ${b.url}`);
+		const seen = new Set(cl.mail(cl.biz).map((m) => m.file));
+		const r = await B.requestAssoc(bp, '/customersource',
+		    prof.email);
+		assert.equal(r.status, 200, `association request ${r.status}`);
+		assert.equal(L.h1Of(r.text), 'E-mail sent');
+		const mails = await L.waitFor(() => {
+			const m = cl.mail(cl.biz).filter((x) => !seen.has(x.file) &&
+			    x.toAddrs.includes(prof.email.toLowerCase()) &&
+			    B.ASSOC_SUBJECT.test(x.subject));
+			return m.length ? m : null;
+		}, 10000 * L.SLOW, 'the association message');
+		assert.equal(mails.length, 1, 'one message for one profile');
+		const a = B.parseAssoc(cl, mails[0]);
+		const o = await B.openLink(bp, a.link);
+		assert.ok(o.form, 'the link opens a confirm form');
+		const c = await B.confirm(bp, o.form);
+		assert.equal(c.signins, 1, 'the password was asked again');
+		assert.equal(c.page.status, 200);
+		assert.match(L.textOf(c.page.text), B.SUCCESS_RE('onepass ID',
+		    'Example Business Solutions', prof.name));
+		assert.equal((await B.profileById(cl, prof.id)).associated,
+		    true);
+		const portal = await B.openPortal(bp, '/customersource');
+		assert.equal(portal.page.status, 200);
+		assert.equal(L.h1Of(portal.page.text),
+		    `Welcome, ${prof.name}`);
+	}],
 	['password reset mail', async (p) => {
 		const next = L.genPassword();
 		const { page } = await L.resetViaMail(cl, p.email, next);
@@ -123,24 +167,28 @@ const WALK = [
 ];
 
 test('the walkthrough works with requests alternating between two nodes',
-    { skip }, async () => {
+    { skip }, async (t) => {
 	const p = {};
 	for (const [name, step] of WALK) {
-		const from = cl.proxy.trail.length;
+		const m = mark();
 		await step(p);
-		const made = cl.proxy.trail.length - from;
+		const { made, nodes } = since(m);
 		if (made >= 2)
-			assert.equal(nodesSince(from).size, 2,
-			    `step '${name}': ${made} requests, but only one ` +
-			    'node answered');
+			assert.equal(nodes.size, 2, `step '${name}': ${made} ` +
+			    'requests, but only one node answered');
 	}
 	const [a, b] = cl.proxy.served;
+	const [ba, bb] = cl.bizProxy.served;
+	t.diagnostic(`ID service requests per node: ${a}, ${b}; business ` +
+	    `site: ${ba}, ${bb}`);
 	assert.ok(a > 10 && b > 10, `requests per node: ${a}, ${b}`);
 	assert.ok(Math.abs(a - b) <= 2, `not alternating: ${a}, ${b}`);
+	assert.ok(ba >= 4 && bb >= 4, `business requests: ${ba}, ${bb}`);
 	// Each verification and reset message was delivered exactly once,
 	// by whichever node claimed it.
 	const ids = cl.mail().map((m) => m.headers.get('message-id')[0]);
-	assert.equal(new Set(ids).size, ids.length, 'a message delivered twice');
+	assert.equal(new Set(ids).size, ids.length,
+	    'a message delivered twice');
 });
 
 test('a node killed with SIGKILL mid sign-in: the other finishes the flow',
@@ -151,7 +199,8 @@ test('a node killed with SIGKILL mid sign-in: the other finishes the flow',
 	// The site sends the person to /authorize: the pending request is
 	// stored, and the answer sends them to the sign-in page.
 	let r = await p.c.get(req.url.toString());
-	assert.ok(r.status === 302 || r.status === 303, `authorize ${r.status}`);
+	assert.ok(r.status === 302 || r.status === 303,
+	    `authorize ${r.status}`);
 	const signin = new URL(r.location, cl.url);
 	assert.equal(signin.pathname, '/signin');
 	const page = await p.c.get(signin.pathname + signin.search);

@@ -96,6 +96,7 @@ test('the database restarts: clean failures while down, nothing lost, ' +
 	for (const [k, v] of me.c.jar)
 		bc.jar.set(k, { ...v });
 	const bg = background(bc);
+	t.after(() => bg.stop());
 	await L.sleep(200);
 
 	// Down.
@@ -111,7 +112,8 @@ test('the database restarts: clean failures while down, nothing lost, ' +
 	if (g.status === 200) {
 		const r = await anon.post('/signin', { csrf: L.csrfOf(g.text),
 		    email: me.email, password: me.password, save: 'never' });
-		assert.equal(r.status, 503, `POST /signin while down: ${r.status}`);
+		assert.equal(r.status, 503,
+		    `POST /signin while down: ${r.status}`);
 		assert.match(r.headers.get('content-type'), /^text\/html/);
 		assert.match(L.h1Of(r.text) || '', /unavailable/i);
 	}
@@ -129,17 +131,22 @@ test('the database restarts: clean failures while down, nothing lost, ' +
 		assert.equal(n.exited, null, `node ${i} exited while the ` +
 		    `database was down:\n${n.stderr.slice(-2000)}`);
 
-	// Back.
+	// Back: each node, asked directly, serves the session again.
 	bg.setPhase('back');
 	await P.pgStart();
-	await L.waitFor(async () => (await me.c.get('/account')).status ===
-	    200, 10000 * L.SLOW, 'the session to work again');
-	await L.waitFor(async () => (await me.c.get('/account')).status ===
-	    200, 10000 * L.SLOW, 'the session to work on the other node');
+	for (const [i, n] of cl.nodes.entries()) {
+		const direct = new L.Client(n.url);
+		for (const [k, v] of me.c.jar)
+			direct.jar.set(k, { ...v });
+		await L.waitFor(async () => (await direct.get('/account'))
+		    .status === 200, 10000 * L.SLOW,
+		    `node ${i} to serve the session again`);
+	}
 	bg.setPhase('after');
 	for (let i = 0; i < 4; i++)
 		assert.equal((await me.c.get('/account')).status, 200,
 		    `GET /account #${i} after the restart`);
+	await L.sleep(300);
 	await bg.stop();
 
 	// What the background loop saw: clean answers throughout, and only
@@ -154,7 +161,7 @@ test('the database restarts: clean failures while down, nothing lost, ' +
 	    s.status === 503 || s.status === 302 || s.status === 303));
 	assert.deepEqual(bad, [], 'unclean answers');
 	const after = bg.seen.filter((s) => s.phase === 'after');
-	assert.ok(after.every((s) => s.status === 302 || s.status === 200),
+	assert.ok(after.length > 0 && after.every((s) => s.status === 200),
 	    'failures after recovery');
 
 	// Nothing lost: the same IDs, each signs in (on both nodes).

@@ -8,12 +8,13 @@
  * take turns, on every node), spends every unused link of the same
  * identity and profile and inserts the new one, in one transaction (or
  * under a savepoint in the caller's, so a taken hash spends nothing), so
- * at most one link per (identity, profile) is ever live. Consume is one UPDATE whose WHERE clause checks
- * (unused, not expired) and spends at once; exactly one of two racing
- * confirmations changes a row. Only when it changes none does a second
- * query tell "never existed" (OP_E_NOTFOUND) from "spent or expired"
- * (OP_E_EXPIRED); a link only moves from live to spent, so the gap
- * between the two cannot turn a refusal into a success.
+ * at most one link per (identity, profile) is ever live. Consume is one
+ * UPDATE whose WHERE clause checks (unused, not expired) and spends at
+ * once; exactly one of two racing confirmations changes a row. Only when
+ * it changes none does a second query tell "never existed"
+ * (OP_E_NOTFOUND) from "spent or expired" (OP_E_EXPIRED); a link only
+ * moves from live to spent, so the gap between the two cannot turn a
+ * refusal into a success.
  */
 #include <string.h>
 

@@ -74,17 +74,22 @@ static enum op_rc
 conn_connect(struct pg_store *st, struct pg_conn **out, struct op_err *err)
 {
 	/*
-	 * Defaults first: the URL's own settings come later and win. No
-	 * GSSAPI encryption unless the URL asks: it loads Kerberos, whose
-	 * exported profile_release() the onepass binary's own (store.h)
-	 * would interpose.
+	 * Defaults first: the URL's own settings come later and win.
+	 * Over TCP, a database host that vanishes (rather than restarts)
+	 * is noticed within about a minute, not the kernel's quarter of an
+	 * hour. No GSSAPI encryption unless the URL asks: it loads
+	 * Kerberos, whose exported profile_release() the onepass binary's
+	 * own (store.h) would interpose.
 	 */
-	static const char *const keys[] = { "connect_timeout",
-					    "application_name",
-					    "client_encoding", "gssencmode",
-					    "dbname", NULL };
-	const char *values[] = { PG_CONNECT_TIMEOUT, "onepass", "UTF8",
-				 "disable", st->url, NULL };
+	static const char *const keys[] = {
+		"connect_timeout", "application_name", "client_encoding",
+		"keepalives_idle", "keepalives_interval", "keepalives_count",
+		"tcp_user_timeout", "gssencmode", "dbname", NULL,
+	};
+	const char *values[] = {
+		PG_CONNECT_TIMEOUT, "onepass", "UTF8", "30", "10", "3",
+		"30000", "disable", st->url, NULL,
+	};
 	struct pg_conn *c;
 	char line[200];
 	PGconn *pg;
@@ -346,6 +351,14 @@ pg_result_error(struct pg_conn *c, const PGresult *res, const char *what)
 			log_warnx("store: lost the connection to %s during "
 				  "'%s': %s",
 				  c->owner->where, what, line);
+		c->broken = true;
+		return OP_E_STORE;
+	}
+	if (state != NULL && strcmp(state, "26000") == 0) {
+		/* Our prepared statements are gone (a pooler in between
+		 * that does not keep sessions): start afresh. */
+		log_warnx("store: prepared statement '%s' lost on %s", what,
+			  c->owner->where);
 		c->broken = true;
 		return OP_E_STORE;
 	}

@@ -18,7 +18,7 @@
  *	if ((rc = pg_query_start(st, ST_USER_BY_ID, &q)) != OP_OK)
  *		return rc;
  *	pg_bind_int64(&q, 1, id);
- *	rc = pg_query_row(&q);		(OP_OK with a row, OP_E_NOTFOUND)
+ *	rc = pg_query_row(&q);	(OP_OK with a row, OP_E_NOTFOUND)
  *	...read columns...
  *	pg_query_end(&q);
  *
@@ -184,7 +184,8 @@ struct pg_store;
 struct pg_conn {
 	PGconn *pg;
 	bool prepared[ST__COUNT];
-	bool broken;		/* lost or unusable: closed when given back */
+	bool broken;		/* lost or unusable: closed when given
+				 * back */
 	int depth;		/* takes by the holding thread */
 	bool in_tx;		/* a transaction is open on it */
 	bool explicit_tx;	/* ... opened by store_begin() */
@@ -203,7 +204,8 @@ struct pg_store {
 	struct pg_conn *idle;
 	struct pg_conn *all;	/* every connection, to close them */
 	int n_open;		/* connections open or being opened */
-	int64_t retry_at_ms;	/* after a failed connect: fail fast until */
+	int64_t retry_at_ms;	/* after a failed connect: fail fast
+				 * until then */
 	bool down;		/* the last connect failed (logged once) */
 	bool opened;		/* open succeeded: failures are logged */
 };

@@ -8,7 +8,8 @@
  * The suite is test_store.c itself, included with its main() renamed, so
  * both backends run exactly the same subtests. The factory (a fresh
  * schema per subtest) is in pg_factory.h. Without ONEPASS_TEST_PG_DSN it
- * reports one skipped test.
+ * reports one skipped test. OutboxRetry (store_outbox_retry, newer than
+ * the shared suite) runs here on both backends, SQLite always.
  */
 #define main test_store_sqlite_main
 #include "test_store.c"
@@ -241,6 +242,69 @@ t_pg_open_errors(struct pg_ctx *c)
 	ok(st == NULL, "no store returned");
 }
 
+
+/* ---- store_outbox_retry, on both backends ---- */
+
+static struct outbox_msg
+mail_get(struct store *st, int64_t id)
+{
+	struct outbox_msg m;
+
+	store_outbox_get(st, id, &m);
+	return m;
+}
+
+static void
+t_outbox_retry(struct store *st)
+{
+	struct outbox_msg m;
+	int64_t m1, m2, m3, m4, ids[4] = { 0 };
+	size_t n;
+
+	subtest("OutboxRetry");
+	mkmail(st, "<r1@example.com>", 100, &m1);
+	mkmail(st, "<r2@example.com>", 100, &m2);
+	mkmail(st, "<r3@example.com>", 100, &m3);
+	is_int(claim(st, 100, 10, ids), 3, "three claimed");
+	store_outbox_mark_failed(st, m1, "550 no such user");
+	store_outbox_mark_retry(st, m2, 1000, "451 later");
+	store_outbox_mark_sent(st, m3, 110);
+
+	is_int(store_outbox_retry(st, m1, 200), OP_OK, "retry a failed one");
+	m = mail_get(st, m1);
+	ok(m.status == OUTBOX_PENDING && m.attempts == 0 &&
+		   m.next_attempt_at == 200,
+	   "pending again, due now, attempts from 0");
+	outbox_msg_release(&m);
+	is_int(store_outbox_retry(st, m3, 200), OP_E_CONFLICT,
+	       "a sent one is CONFLICT");
+	is_int(store_outbox_retry(st, m3 + 99, 200), OP_E_NOTFOUND,
+	       "an unknown one is NOTFOUND");
+	is_int(store_outbox_retry(st, -1, 200), OP_E_INVALID,
+	       "a negative id is refused");
+
+	is_int(store_outbox_retry(st, 0, 300), OP_OK, "retry every one");
+	m = mail_get(st, m2);
+	is_int(m.next_attempt_at, 300, "the one due later is due now");
+	is_int(m.status, OUTBOX_PENDING, "still pending");
+	outbox_msg_release(&m);
+	m = mail_get(st, m1);
+	is_int(m.next_attempt_at, 200, "one due already is left alone");
+	outbox_msg_release(&m);
+	n = claim(st, 300, 10, ids);
+	ok(n == 2 && ids[0] == m1 && ids[1] == m2, "both claimed, in order");
+
+	/* A claim in progress is left alone. */
+	store_outbox_mark_sent(st, m1, 310);
+	store_outbox_mark_sent(st, m2, 310);
+	mkmail(st, "<r4@example.com>", 400, &m4);
+	is_int(claim(st, 400, 10, ids), 1, "the new one claimed");
+	is_int(store_outbox_retry(st, m4, 400), OP_OK, "retry it");
+	is_int(claim(st, 410, 10, ids), 0, "its claim still holds");
+	is_int(claim(st, 461, 10, ids), 1, "claimed again once it lapses");
+	is_int(store_outbox_retry(st, 0, 500), OP_OK,
+	       "retry with nothing due later");
+}
 
 /* ---- migrating a database made by an older binary ---- */
 
@@ -509,13 +573,27 @@ out:
 int
 main(void)
 {
+	struct sqlite_ctx sq_ctx = { 0 };
+	struct store_factory sqlite = {
+		.name = "sqlite",
+		.open_fresh = sqlite_open_fresh,
+		.open_again = sqlite_open_again,
+		.ctx = &sq_ctx,
+	};
 	struct store_factory pg;
 	struct pg_ctx ctx;
 
 	log_set_level(LOG_WARN);
+	sq_ctx.dir = tap_tmpdir();
+	printf("# sqlite\n");
+	run_one(&sqlite, "OutboxRetry", t_outbox_retry);
+	tap_rmdir(sq_ctx.dir);
+	xfree(sq_ctx.path);
+	xfree(sq_ctx.dir);
 	if (!pg_factory_init(&ctx, &pg))
 		return pg_skip_all("test_store_pg");
 	conformance_run(&pg);
+	run_one(&pg, "OutboxRetry", t_outbox_retry);
 	run_with_factory(&pg, "PgTwoNodes", t_pg_two_nodes);
 	run_with_factory(&pg, "PgPool", t_pg_pool);
 	run_one(&pg, "PgTransactionAnswers", t_pg_tx_answers);
