@@ -253,7 +253,7 @@ confirm_page(struct request *req, const struct assoc_link *l)
 	tvars_set(v, "profile_name", pr.name);
 	tvars_set(v, "profile_company", pr.company);
 	tvars_set(v, "portal_name", type_portal_name(site, pr.type));
-	profile_release(&pr);
+	store_profile_release(&pr);
 	biz_render(req, 200, "biz_associate_confirm.html");
 }
 
@@ -440,6 +440,6 @@ biz_assoc_complete(struct request *req, const char *link_hash,
 out:
 	xfree(prev_iss);
 	xfree(prev_sub);
-	profile_release(&pr);
+	store_profile_release(&pr);
 	assoc_link_release(&l);
 }

@@ -82,6 +82,7 @@ struct biz_state {
 	const char *id_token;
 	int64_t profile_id;
 	int64_t auth_time;
+	bool store_down;		/* the session could not be read */
 	struct tvars *vars;
 };
 

@@ -285,12 +285,17 @@ load_session(struct request *req)
 	struct biz_state *st = biz_state_of(req);
 	const char *cookie = params_get(&req->cookies, BIZ_COOKIE_SESSION);
 	struct biz_session s = { 0 };
+	enum op_rc rc;
 
 	if (cookie == NULL || !token_wellformed(cookie))
 		return;
 	token_hash(cookie, strlen(cookie), st->session_hash);
-	if (store_biz_session_get(site->op->store, st->session_hash,
-				  site->op->now(), &s) != OP_OK) {
+	rc = store_biz_session_get(site->op->store, st->session_hash,
+				   site->op->now(), &s);
+	if (rc != OP_OK) {
+		/* Broken is not absent: an outage must not look like
+		 * signed out (and start a new sign-in). */
+		st->store_down = rc == OP_E_STORE;
 		st->session_hash[0] = '\0';
 		return;
 	}
@@ -313,6 +318,10 @@ biz_before(struct request *req)
 	if (req->route->flags & ROUTE_PREFIX)
 		return true;
 	load_session(req);
+	if (biz_state_of(req)->store_down) {
+		biz_error(req, 503, "The site is busy. Try again in a moment.");
+		return false;
+	}
 	if ((req->route->flags & ROUTE_CSRF) && req->method == HTTP_POST) {
 		csrf_conf_of(req, &cc);
 		if (!csrf_check(req, &cc)) {

@@ -73,6 +73,7 @@ check_redirect(struct request *req, const char *client_id, const char *uri,
 {
 	struct id_site *site = id_site_of(req);
 	struct client c = { 0 };
+	enum op_rc rc;
 	bool ok;
 
 	*name_out = NULL;
@@ -83,7 +84,12 @@ check_redirect(struct request *req, const char *client_id, const char *uri,
 			 "who it is, so it cannot be sent back.");
 		return false;
 	}
-	if (store_client_get(site->op->store, client_id, &c) != OP_OK) {
+	rc = store_client_get(site->op->store, client_id, &c);
+	if (rc == OP_E_STORE) {
+		id_error(req, 503, "Try again in a moment.");
+		return false;
+	}
+	if (rc != OP_OK) {
 		id_error(req, 400, "The site that sent you here is not "
 			 "registered with this ID service.");
 		return false;

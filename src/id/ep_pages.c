@@ -107,7 +107,11 @@ ep_help_contact(struct request *req)
 	}
 	snprintf(key, sizeof(key), "contact-ip:%s", req->client_ip);
 	if (store_throttle_hit(site->op->store, key, site->op->now(), 3600,
-			       &n) != OP_OK || n > CONTACTS_PER_HOUR) {
+			       &n) != OP_OK) {
+		id_error(req, 503, "Try again in a moment.");
+		return;
+	}
+	if (n > CONTACTS_PER_HOUR) {
 		help_page(req, 429, false, "You have sent several messages "
 			  "already. Please wait an hour before sending "
 			  "another.", email, message);

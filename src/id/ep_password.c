@@ -90,6 +90,7 @@ ep_forgot(struct request *req)
 	const char *email;
 	char canon[EMAIL_MAX + 1];
 	struct user u = { 0 };
+	enum op_rc rc;
 
 	if (req->method != HTTP_POST) {
 		tvars_set(v, "email", params_get(&req->query, "email"));
@@ -104,8 +105,12 @@ ep_forgot(struct request *req)
 		id_render(req, 200, "forgot.html");
 		return;
 	}
-	if (store_user_by_email(site->op->store, canon, &u) == OP_OK &&
-	    !u.disabled)
+	rc = store_user_by_email(site->op->store, canon, &u);
+	if (rc == OP_E_STORE) {
+		id_error(req, 503, "Try again in a moment.");
+		return;
+	}
+	if (rc == OP_OK && !u.disabled)
 		send_reset(req, &u);
 	user_release(&u);
 	tvars_set(v, "email", email);
@@ -147,11 +152,17 @@ reset_post(struct request *req, const char *tok, const char *hash)
 	struct user u = { 0 };
 	int64_t now = site->op->now();
 	struct tvars *v;
+	enum op_rc rc;
 
 	/* Judge the password before spending the link. */
-	if (store_onetime_peek(store, ONETIME_RESET, hash, now, &t) != OP_OK ||
-	    store_user_by_id(store, t.user_id, &u) != OP_OK) {
-		reset_invalid(req, 400);
+	rc = store_onetime_peek(store, ONETIME_RESET, hash, now, &t);
+	if (rc == OP_OK)
+		rc = store_user_by_id(store, t.user_id, &u);
+	if (rc != OP_OK) {
+		if (rc == OP_E_STORE)
+			id_error(req, 503, "Try again in a moment.");
+		else
+			reset_invalid(req, 400);
 		goto out;
 	}
 	if (!id_new_password_ok(req, pw, pw2, u.email_canon, problem,
@@ -159,18 +170,31 @@ reset_post(struct request *req, const char *tok, const char *hash)
 		reset_page(req, 200, tok, problem);
 		goto out;
 	}
-	onetime_release(&t);
-	if (store_onetime_consume(store, ONETIME_RESET, hash, now, &t) !=
-	    OP_OK) {
-		reset_invalid(req, 400);
+	if (password_hash(&site->pw, pw, newhash) != OP_OK) {
+		id_error(req, 503, "Try again in a moment.");
 		goto out;
 	}
-	if (password_hash(&site->pw, pw, newhash) != OP_OK ||
-	    store_user_set_password(store, u.id, newhash) != OP_OK ||
-	    store_user_clear_failures(store, u.id) != OP_OK ||
-	    store_session_delete_user(store, u.id, NULL) != OP_OK) {
-		id_error(req, 503, "Your password could not be changed. "
-			 "Try again shortly.");
+	/* Spending the link and setting the password are one: a failure
+	 * leaves the link usable and the old password in place. */
+	onetime_release(&t);
+	rc = store_begin(store);
+	if (rc == OP_OK)
+		rc = store_onetime_consume(store, ONETIME_RESET, hash, now, &t);
+	if (rc == OP_OK)
+		rc = store_user_set_password(store, u.id, newhash);
+	if (rc == OP_OK)
+		rc = store_user_clear_failures(store, u.id);
+	if (rc == OP_OK)
+		rc = store_session_delete_user(store, u.id, NULL);
+	if (rc == OP_OK)
+		rc = store_commit(store);
+	if (rc != OP_OK) {
+		store_rollback(store);
+		if (rc == OP_E_NOTFOUND || rc == OP_E_EXPIRED)
+			reset_invalid(req, 400);
+		else
+			id_error(req, 503, "Your password could not be "
+				 "changed. Try again shortly.");
 		goto out;
 	}
 	store_throttle_clear(store, arena_asprintf(req->arena, "signin:%s",
@@ -199,6 +223,7 @@ ep_reset(struct request *req)
 	const char *tok = params_get(p, "token");
 	char hash[TOKEN_HASH_LEN + 1];
 	struct onetime t = { 0 };
+	enum op_rc rc;
 
 	if (tok == NULL || !token_wellformed(tok)) {
 		reset_invalid(req, 400);
@@ -209,9 +234,13 @@ ep_reset(struct request *req)
 		reset_post(req, tok, hash);
 		return;
 	}
-	if (store_onetime_peek(site->op->store, ONETIME_RESET, hash,
-			       site->op->now(), &t) != OP_OK) {
-		reset_invalid(req, 400);
+	rc = store_onetime_peek(site->op->store, ONETIME_RESET, hash,
+				site->op->now(), &t);
+	if (rc != OP_OK) {
+		if (rc == OP_E_STORE)
+			id_error(req, 503, "Try again in a moment.");
+		else
+			reset_invalid(req, 400);
 		return;
 	}
 	onetime_release(&t);

@@ -38,6 +38,7 @@ ep_userinfo(struct request *req)
 	char hash[TOKEN_HASH_LEN + 1];
 	struct oauth_token t = { 0 };
 	struct user u = { 0 };
+	enum op_rc rc;
 	json_t *o;
 
 	if (tok == NULL && req->method == HTTP_POST)
@@ -47,12 +48,19 @@ ep_userinfo(struct request *req)
 		return;
 	}
 	token_hash(tok, strlen(tok), hash);
-	if (!token_wellformed(tok) ||
-	    store_token_get(site->op->store, hash, site->op->now(), &t) !=
-		    OP_OK ||
-	    t.kind != OAUTH_ACCESS || !oidc_scope_has(t.scope, "openid") ||
-	    store_user_by_id(site->op->store, t.user_id, &u) != OP_OK ||
-	    u.disabled) {
+	rc = token_wellformed(tok) ? store_token_get(site->op->store, hash,
+						     site->op->now(), &t)
+				   : OP_E_NOTFOUND;
+	if (rc == OP_OK && t.kind == OAUTH_ACCESS &&
+	    oidc_scope_has(t.scope, "openid"))
+		rc = store_user_by_id(site->op->store, t.user_id, &u);
+	else if (rc == OP_OK)
+		rc = OP_E_NOTFOUND;
+	if (rc == OP_E_STORE) {
+		id_oauth_error(req, OIDC_TEMPORARILY_UNAVAILABLE, NULL, false);
+		goto out;
+	}
+	if (rc != OP_OK || u.disabled) {
 		bearer_error(req, "invalid_token");
 		goto out;
 	}
@@ -77,6 +85,7 @@ ep_revoke(struct request *req)
 	char hash[TOKEN_HASH_LEN + 1];
 	struct oauth_token t = { 0 };
 	struct client c;
+	enum op_rc rc;
 
 	if (!id_client_auth(req, false, &c))
 		return;
@@ -88,17 +97,24 @@ ep_revoke(struct request *req)
 	/* Unknown, foreign or already dead tokens are answered the same
 	 * (RFC 7009 2.2): nothing is learnt from revocation. */
 	token_hash(tok, strlen(tok), hash);
-	if (token_wellformed(tok) &&
-	    store_token_get(site->op->store, hash, site->op->now(), &t) ==
-		    OP_OK &&
-	    strcmp(t.client_id, c.client_id) == 0) {
+	rc = token_wellformed(tok) ? store_token_get(site->op->store, hash,
+						     site->op->now(), &t)
+				   : OP_E_NOTFOUND;
+	if (rc == OP_OK && strcmp(t.client_id, c.client_id) == 0) {
 		if (t.kind == OAUTH_REFRESH)
-			store_token_revoke_family(site->op->store, t.family);
+			rc = store_token_revoke_family(site->op->store,
+						       t.family);
 		else
-			store_token_revoke(site->op->store, hash);
-		id_audit(req, "token.revoked", t.user_id, c.client_id);
+			rc = store_token_revoke(site->op->store, hash);
+		if (rc == OP_OK)
+			id_audit(req, "token.revoked", t.user_id,
+				 c.client_id);
 	}
-	id_json(req, 200, json_object());
+	/* A revocation that did not happen must not answer 200. */
+	if (rc == OP_E_STORE)
+		id_oauth_error(req, OIDC_TEMPORARILY_UNAVAILABLE, NULL, false);
+	else
+		id_json(req, 200, json_object());
 out:
 	oauth_token_release(&t);
 	client_release(&c);
@@ -114,6 +130,7 @@ ep_introspect(struct request *req)
 	struct user u = { 0 };
 	struct client c;
 	json_t *o = json_object();
+	enum op_rc rc;
 
 	if (!id_client_auth(req, true, &c)) {
 		json_decref(o);
@@ -122,11 +139,20 @@ ep_introspect(struct request *req)
 	if (tok != NULL && token_wellformed(tok)) {
 		token_hash(tok, strlen(tok), hash);
 		/* A client learns only about its own tokens. */
-		if (store_token_get(site->op->store, hash, site->op->now(),
-				    &t) == OP_OK &&
-		    strcmp(t.client_id, c.client_id) == 0 &&
-		    store_user_by_id(site->op->store, t.user_id, &u) == OP_OK &&
-		    !u.disabled) {
+		rc = store_token_get(site->op->store, hash, site->op->now(),
+				     &t);
+		if (rc == OP_OK && strcmp(t.client_id, c.client_id) == 0)
+			rc = store_user_by_id(site->op->store, t.user_id, &u);
+		else if (rc == OP_OK)
+			rc = OP_E_NOTFOUND;
+		if (rc == OP_E_STORE) {
+			/* "Inactive" would be a lie during an outage. */
+			json_decref(o);
+			id_oauth_error(req, OIDC_TEMPORARILY_UNAVAILABLE, NULL,
+				       false);
+			goto out;
+		}
+		if (rc == OP_OK && !u.disabled) {
 			json_object_set_new(o, "active", json_true());
 			json_object_set_new(o, "scope", json_string(t.scope));
 			json_object_set_new(o, "client_id",
@@ -145,6 +171,7 @@ ep_introspect(struct request *req)
 	if (json_object_get(o, "active") == NULL)
 		json_object_set_new(o, "active", json_false());
 	id_json(req, 200, o);
+out:
 	oauth_token_release(&t);
 	user_release(&u);
 	client_release(&c);

@@ -54,6 +54,7 @@ struct id_state {
 	char session_hash[65];
 	char sid[TOKEN_STR_LEN + 1];	/* the session's public id */
 	int64_t auth_time;
+	bool store_down;		/* the session could not be read */
 	struct tvars *vars;		/* page variables, made on demand */
 };
 

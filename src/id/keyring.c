@@ -223,20 +223,26 @@ keyring_free(struct keyring *kr)
 	xfree(kr);
 }
 
-/* Reloads when the copy in memory is older than KEYRING_RELOAD_SEC. */
+/* Reloads when the copy in memory is older than max_age_sec. */
 static void
-keyring_refresh(struct keyring *kr)
+keyring_refresh_older(struct keyring *kr, int64_t max_age_sec)
 {
 	int64_t loaded;
 
 	pthread_rwlock_rdlock(&kr->lock);
 	loaded = kr->loaded_at;
 	pthread_rwlock_unlock(&kr->lock);
-	if (kr->op->now() - loaded < KEYRING_RELOAD_SEC)
+	if (kr->op->now() - loaded < max_age_sec)
 		return;
 	if (keyring_load(kr) != OP_OK)
 		log_warnx("signing keys could not be reloaded; keeping the "
 			  "ones in memory");
+}
+
+static void
+keyring_refresh(struct keyring *kr)
+{
+	keyring_refresh_older(kr, KEYRING_RELOAD_SEC);
 }
 
 /* The signer for alg: the newest key published for at least
@@ -283,7 +289,10 @@ keyring_jwks(struct keyring *kr, struct buf *out)
 	enum op_rc rc = OP_OK;
 	size_t i;
 
-	keyring_refresh(kr);
+	/* Another node may have just created a key (several nodes starting
+	 * on an empty database): the published set is read fresher than
+	 * the signer. */
+	keyring_refresh_older(kr, KEYRING_JWKS_FRESH_SEC);
 	pthread_rwlock_rdlock(&kr->lock);
 	if (buf_adds(out, "{\"keys\":[") != 0)
 		rc = OP_E_LIMIT;
@@ -299,15 +308,13 @@ keyring_jwks(struct keyring *kr, struct buf *out)
 	return rc;
 }
 
-enum op_rc
-keyring_verify(struct keyring *kr, const struct jose_jws *j)
+/* Verifies with the key called kid; OP_E_NOTFOUND when there is none. */
+static enum op_rc
+verify_with(struct keyring *kr, const struct jose_jws *j)
 {
-	enum op_rc rc = OP_E_DENIED;
+	enum op_rc rc = OP_E_NOTFOUND;
 	size_t i;
 
-	if (j->kid == NULL)
-		return OP_E_DENIED;
-	keyring_refresh(kr);
 	pthread_rwlock_rdlock(&kr->lock);
 	for (i = 0; i < kr->n; i++) {
 		if (strcmp(jose_key_kid(kr->keys[i]), j->kid) != 0)
@@ -317,4 +324,21 @@ keyring_verify(struct keyring *kr, const struct jose_jws *j)
 	}
 	pthread_rwlock_unlock(&kr->lock);
 	return rc;
+}
+
+enum op_rc
+keyring_verify(struct keyring *kr, const struct jose_jws *j)
+{
+	enum op_rc rc;
+
+	if (j->kid == NULL)
+		return OP_E_DENIED;
+	keyring_refresh(kr);
+	rc = verify_with(kr, j);
+	if (rc == OP_E_NOTFOUND) {
+		/* A key another node made since the last load? */
+		keyring_refresh_older(kr, KEYRING_JWKS_FRESH_SEC);
+		rc = verify_with(kr, j);
+	}
+	return rc == OP_OK ? OP_OK : OP_E_DENIED;
 }

@@ -15,6 +15,9 @@
 #include "crypto/jose.h"
 
 #define KEYRING_RELOAD_SEC 30
+/* The JWKS and verification of an unknown kid read the store at most this
+ * stale, so keys made by another node are published within seconds. */
+#define KEYRING_JWKS_FRESH_SEC 5
 
 struct keyring;
 

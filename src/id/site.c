@@ -269,15 +269,17 @@ load_session(struct request *req)
 	struct session s = { 0 };
 	struct user u = { 0 };
 	int64_t now = site->op->now();
+	enum op_rc rc;
 
 	if (cookie == NULL || !token_wellformed(cookie))
 		return;
 	token_hash(cookie, strlen(cookie), st->session_hash);
-	if (store_session_get(site->op->store, st->session_hash, now, &s) !=
-	    OP_OK)
-		goto out;
-	if (store_user_by_id(site->op->store, s.user_id, &u) != OP_OK ||
-	    u.disabled)
+	rc = store_session_get(site->op->store, st->session_hash, now, &s);
+	if (rc == OP_OK)
+		rc = store_user_by_id(site->op->store, s.user_id, &u);
+	/* Broken is not absent: an outage must not look like signed out. */
+	st->store_down = rc == OP_E_STORE;
+	if (rc != OP_OK || u.disabled)
 		goto out;
 	st->signed_in = true;
 	st->user_id = u.id;
@@ -306,6 +308,11 @@ id_before(struct request *req)
 	if (flags & (ROUTE_PREFIX | ROUTE_API))
 		return true;	/* static files and programs: no session */
 	load_session(req);
+	if (st->store_down) {
+		id_error(req, 503, "The service is busy. Try again in a "
+			 "moment.");
+		return false;
+	}
 	if ((flags & ROUTE_CSRF) && req->method == HTTP_POST) {
 		csrf_conf_of(req, &cc);
 		if (!csrf_check(req, &cc)) {

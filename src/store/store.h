@@ -424,7 +424,7 @@ struct profile {
 	int64_t associated_at;	/* 0 when none */
 	int64_t created_at;
 };
-void profile_release(struct profile *p);
+void store_profile_release(struct profile *p);
 
 /* Inserts p; sets p->id. OP_E_EXISTS when the same address already has a
  * profile of that name, company and type. */

@@ -213,7 +213,7 @@ check_profile(const struct profile *p, char canon[EMAIL_MAX + 1])
 /* ---- profiles ---- */
 
 void
-profile_release(struct profile *p)
+store_profile_release(struct profile *p)
 {
 	if (p == NULL)
 		return;

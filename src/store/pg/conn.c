@@ -78,7 +78,7 @@ conn_connect(struct pg_store *st, struct pg_conn **out, struct op_err *err)
 	 * Over TCP, a database host that vanishes (rather than restarts)
 	 * is noticed within about a minute, not the kernel's quarter of an
 	 * hour. No GSSAPI encryption unless the URL asks: it loads
-	 * Kerberos, whose exported profile_release() the onepass binary's
+	 * Kerberos, whose exported store_profile_release() the onepass binary's
 	 * own (store.h) would interpose.
 	 */
 	static const char *const keys[] = {

@@ -129,7 +129,7 @@ list(struct pg_query *q, int (*cb)(const struct profile *p, void *arg),
 			break;
 		read_profile(q, &p);
 		stop = cb(&p, arg);
-		profile_release(&p);
+		store_profile_release(&p);
 		if (stop != 0)
 			break;
 	}

@@ -223,9 +223,9 @@ t_profile_crud(struct store *st)
 	   "not associated: no identity");
 	is_int(got.associated_at, 0, "associated_at 0");
 	is_int(got.created_at, 100, "created_at");
-	profile_release(&got);
+	store_profile_release(&got);
 	ok(is_zero(&got, sizeof(got)), "release zeroes the record");
-	profile_release(&got);
+	store_profile_release(&got);
 
 	/* Unique by (canonical address, name, company, type). */
 	p = prof("ann.lee@example.com", "Ann Lee", "Contoso Ltd",
@@ -331,7 +331,7 @@ t_profile_crud(struct store *st)
 		   strcmp(got.subject, "sub-bob") == 0 &&
 		   got.associated_at == 150,
 	   "with its identity");
-	profile_release(&got);
+	store_profile_release(&got);
 	is_int(count_all(st), 6, "nothing refused was stored");
 	is_int(store_profile_list(st, NULL, NULL), OP_E_INVALID,
 	       "NULL callback refused");
@@ -443,7 +443,7 @@ t_profile_associate(struct store *st)
 	is_str(got.issuer, ISS, "issuer");
 	is_str(got.subject, "sub-alice", "subject");
 	is_int(got.associated_at, 200, "associated_at");
-	profile_release(&got);
+	store_profile_release(&got);
 
 	is_int(store_profile_associate(st, p2, ISS, "sub-alice", 210, &pi,
 				       &ps),
@@ -473,7 +473,7 @@ t_profile_associate(struct store *st)
 	is_int(seen.n, 0, "the same subject at another issuer has none");
 	is_int(store_profile_get(st, p1, &got), OP_OK, "get p1");
 	is_int(got.associated_at, 300, "associated_at moved on");
-	profile_release(&got);
+	store_profile_release(&got);
 
 	is_int(store_profile_associate(st, p1, ISS, "sub-bob", 310, &pi, &ps),
 	       OP_OK, "associate with the same identity again");
