@@ -104,23 +104,6 @@ biz_signed_in_at(struct request *req, const struct biz_portal *p)
 	       strcmp(st->issuer, p->issuer) == 0;
 }
 
-static const char *
-status_text(int status)
-{
-	switch (status) {
-	case 400: return "Bad request";
-	case 403: return "Forbidden";
-	case 404: return "Not found";
-	case 405: return "Method not allowed";
-	case 411: return "Length required";
-	case 413: return "Request too large";
-	case 415: return "Unsupported media type";
-	case 429: return "Too many requests";
-	case 502: return "The sign-in service did not answer";
-	case 503: return "Service unavailable";
-	default: return status >= 500 ? "Something went wrong" : "Error";
-	}
-}
 
 static void
 csrf_conf_of(struct request *req, struct csrf_conf *c)
@@ -213,10 +196,10 @@ biz_render(struct request *req, int status, const char *name)
 void
 biz_error(struct request *req, int status, const char *message)
 {
-	struct tvars *v = biz_page_vars(req, status_text(status));
+	struct tvars *v = biz_page_vars(req, http_status_text(status));
 
 	tvars_setf(v, "status", "%d", status);
-	tvars_set(v, "status_text", status_text(status));
+	tvars_set(v, "status_text", http_status_text(status));
 	tvars_set(v, "message", message);
 	biz_render(req, status, "biz_error.html");
 }
@@ -367,15 +350,7 @@ build_routes(struct biz_site *site)
 	site->http.n_routes = k;
 }
 
-static void
-origin_of(const char *url, char *out, size_t size)
-{
-	const char *p = strstr(url, "://");
-	const char *slash = p != NULL ? strchr(p + 3, '/') : NULL;
-	size_t n = slash != NULL ? (size_t)(slash - url) : strlen(url);
 
-	snprintf(out, size, "%.*s", (int)n, url);
-}
 
 enum op_rc
 biz_site_init(struct biz_site *site, struct onepass *op,
@@ -393,7 +368,7 @@ biz_site_init(struct biz_site *site, struct onepass *op,
 		return op_err_set(err, rc, "business site: store not ready");
 	site->secure_cookies =
 		strncmp(op->cfg->business_public_url, "https:", 6) == 0;
-	origin_of(op->cfg->business_public_url, site->origin,
+	http_url_origin(op->cfg->business_public_url, site->origin,
 		  sizeof(site->origin));
 	rc = biz_portals_init(site, id_local, err);
 	if (rc != OP_OK) {

@@ -100,6 +100,11 @@ int response_cookie(struct request *req, const struct cookie_spec *c);
  * has checked. Clears any body. */
 void response_redirect(struct request *req, int status, const char *location);
 
+/* A short name for people of an HTTP error status ("Not found"). */
+const char *http_status_text(int status);
+/* Writes scheme://host[:port] of url into out (for Origin checks). */
+void http_url_origin(const char *url, char *out, size_t size);
+
 /* ---- routing ---- */
 
 typedef void (*route_handler)(struct request *req);

@@ -235,3 +235,31 @@ response_queue(struct conn *c)
 	c->sent_status = status;
 	return ret;
 }
+
+const char *
+http_status_text(int status)
+{
+	switch (status) {
+	case 400: return "Bad request";
+	case 403: return "Forbidden";
+	case 404: return "Not found";
+	case 405: return "Method not allowed";
+	case 411: return "Length required";
+	case 413: return "Request too large";
+	case 415: return "Unsupported media type";
+	case 429: return "Too many requests";
+	case 502: return "The sign-in service did not answer";
+	case 503: return "Service unavailable";
+	default: return status >= 500 ? "Something went wrong" : "Error";
+	}
+}
+
+void
+http_url_origin(const char *url, char *out, size_t size)
+{
+	const char *p = strstr(url, "://");
+	const char *slash = p != NULL ? strchr(p + 3, '/') : NULL;
+	size_t n = slash != NULL ? (size_t)(slash - url) : strlen(url);
+
+	snprintf(out, size, "%.*s", (int)n, url);
+}

@@ -84,22 +84,6 @@ id_state_of(struct request *req)
 	return req->state;
 }
 
-static const char *
-status_text(int status)
-{
-	switch (status) {
-	case 400: return "Bad request";
-	case 403: return "Forbidden";
-	case 404: return "Not found";
-	case 405: return "Method not allowed";
-	case 411: return "Length required";
-	case 413: return "Request too large";
-	case 415: return "Unsupported media type";
-	case 429: return "Too many requests";
-	case 503: return "Service unavailable";
-	default: return status >= 500 ? "Something went wrong" : "Error";
-	}
-}
 
 static void
 csrf_conf_of(struct request *req, struct csrf_conf *c)
@@ -161,10 +145,10 @@ id_render(struct request *req, int status, const char *name)
 void
 id_error(struct request *req, int status, const char *message)
 {
-	struct tvars *v = id_page_vars(req, status_text(status));
+	struct tvars *v = id_page_vars(req, http_status_text(status));
 
 	tvars_setf(v, "status", "%d", status);
-	tvars_set(v, "status_text", status_text(status));
+	tvars_set(v, "status_text", http_status_text(status));
 	tvars_set(v, "message", message);
 	id_render(req, status, "error.html");
 }
@@ -357,22 +341,6 @@ id_error_page(struct request *req, int status, const char *msg)
 		id_error(req, status, msg);
 }
 
-/* scheme://host[:port] of url, for the Origin check. */
-static void
-origin_of(const char *url, char *out, size_t size)
-{
-	const char *p = strstr(url, "://");
-	const char *slash;
-	size_t n;
-
-	if (p == NULL) {
-		snprintf(out, size, "%s", url);
-		return;
-	}
-	slash = strchr(p + 3, '/');
-	n = slash != NULL ? (size_t)(slash - url) : strlen(url);
-	snprintf(out, size, "%.*s", (int)n, url);
-}
 
 enum op_rc
 id_site_init(struct id_site *site, struct onepass *op,
@@ -391,7 +359,8 @@ id_site_init(struct id_site *site, struct onepass *op,
 	if (rc != OP_OK)
 		return rc;
 	site->secure_cookies = strncmp(op->cfg->id_public_url, "https:", 6) == 0;
-	origin_of(op->cfg->id_public_url, site->origin, sizeof(site->origin));
+	http_url_origin(op->cfg->id_public_url, site->origin,
+			sizeof(site->origin));
 	site->http.name = "id";
 	site->http.routes = id_routes;
 	site->http.n_routes = sizeof(id_routes) / sizeof(id_routes[0]);

@@ -8,6 +8,7 @@
 #define STORE_FACADE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -80,6 +81,68 @@ valid_ident(const char *s, size_t max)
 	for (i = 0; s[i] != '\0'; i++)
 		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
 			return false;
+	return true;
+}
+
+/*
+ * Decodes the UTF-8 sequence at s into *cp and returns its length (1 to
+ * 4), or 0 when it is ill-formed: a stray continuation byte, an overlong
+ * form, a surrogate, above U+10FFFF, or cut short (the NUL ends it).
+ */
+static inline size_t
+utf8_next(const unsigned char *s, uint32_t *cp)
+{
+	uint32_t c = s[0], min;
+	size_t i, n;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		c &= 0x1f;
+		min = 0x80;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		c &= 0x0f;
+		min = 0x800;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		c &= 0x07;
+		min = 0x10000;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/* 1..max_chars characters (at most max_bytes bytes) of well-formed UTF-8
+ * without control characters. */
+static inline bool
+valid_text(const char *s, size_t max_bytes, size_t max_chars)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n, chars = 0;
+	uint32_t c;
+
+	if (!valid_str(s, max_bytes))
+		return false;
+	while (*p != '\0') {
+		n = utf8_next(p, &c);
+		if (n == 0 || c < 0x20 || c == 0x7f ||
+		    (c >= 0x80 && c <= 0x9f) || ++chars > max_chars)
+			return false;
+		p += n;
+	}
 	return true;
 }
 
