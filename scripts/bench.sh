@@ -44,7 +44,7 @@ storm=$!
 sleep 1
 echo "GET /signin during a POST /signin storm: $(rate "http://127.0.0.1:$port/signin") req/s"
 wait $storm || true
-echo "POST /signin (failed sign-ins, argon2id each): $(awk '/Requests\/sec/ {print $2}' "$dir/storm.out") req/s, 8 connections"
+echo "POST /signin (failed sign-ins, argon2id each): $(awk '/Requests\/sec/ {print $2}' "$dir/storm.out") req/s, 8 connections; $(grep -c . "$dir/storm.out" >/dev/null; awk '/Non-2xx/ {print $NF " answers were not 2xx"; f=1} END {if (!f) print "all 2xx"}' "$dir/storm.out")"
 rm -f /tmp/onepass-bench-post.lua
 
 # The OpenID provider's code exchange and association confirmations: each
