@@ -92,14 +92,15 @@ blocklist_contains(const char *pw)
 		if (c == 0)
 			c = n < len ? -1 : (n > len ? 1 : 0);
 		if (c == 0)
-			return true;
+			break;
 		if (c < 0)
 			hi = start;
 		else
 			lo = end + 1;
 	}
+	/* The copy is the password: wipe it whatever the answer. */
 	sodium_memzero(lower, sizeof(lower));
-	return false;
+	return lo < hi;
 }
 
 static bool
