@@ -145,14 +145,18 @@ signin_get(struct request *req)
 {
 	const char *return_to = params_get(&req->query, "return_to");
 	const char *hint = params_get(&req->query, "email");
-	const char *email = remembered_email(req);
+	const char *remembered = remembered_email(req);
+	const char *email = hint != NULL ? hint : remembered;
+	/* The preselected choice is the one the person made last time: a
+	 * remembered address means "Save my e-mail address". */
+	enum save_choice save = remembered != NULL && hint == NULL
+					? SAVE_EMAIL : SAVE_NEVER;
 
 	if (return_to != NULL)
 		return_to = id_safe_return(return_to, NULL);
-	if (hint != NULL)
-		email = hint;
 	/* Already signed in and sent here by a site: it asked for the
-	 * password again (prompt=login, max_age). Say so. */
+	 * password again (prompt=login, max_age). Say so, and fill in the
+	 * address without changing the person's save choice. */
 	if (id_state_of(req)->signed_in && return_to != NULL &&
 	    strncmp(return_to, RESUME_PREFIX, strlen(RESUME_PREFIX)) == 0) {
 		email = id_state_of(req)->email;
@@ -160,9 +164,7 @@ signin_get(struct request *req)
 			  "For your security, this site asks you to type your "
 			  "password again.");
 	}
-	signin_page(req, 200, email, return_to,
-		    email != NULL && hint == NULL ? SAVE_EMAIL : SAVE_NEVER,
-		    NULL);
+	signin_page(req, 200, email, return_to, save, NULL);
 }
 
 /* The key whose window starts at an unknown address's last failure. */

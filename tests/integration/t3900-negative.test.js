@@ -498,6 +498,15 @@ test('prompt=login forces a new password entry; auth_time moves forward',
 	const req = await O.authRequest(rp, { prompt: 'login' });
 	const run = await O.drive(person, req.url, { signIn: false });
 	assert.equal(run.signins, 1);
+	// The page says why, fills in the address, and keeps the person's
+	// choice ("Always ask": nothing remembered) instead of switching to
+	// "Save my e-mail address".
+	const page = run.signinPage.text;
+	assert.match(L.statusText(page), /type your password again/);
+	assert.equal(L.inputValue(page, 'email'), person.email);
+	const f = L.formsOf(page).find((x) => x.action === '/signin');
+	assert.equal(f.fields.save, 'never',
+	    'the forced sign-in changed the save choice');
 	assert.equal(run.redirect, undefined);
 	assert.equal(L.h1Of(run.page.text), 'Sign in to Conf RP');
 });
